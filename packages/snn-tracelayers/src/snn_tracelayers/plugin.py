@@ -1,0 +1,3 @@
+"""Hook implementations through which snn-tracelayers registers its components with snn-core."""
+
+from __future__ import annotations
