@@ -20,7 +20,7 @@ from .errors import (
 )
 from .kernels import select_kernel
 from .lift import lift
-from .neuron import Neuron
+from .neuron import Neuron, check_dt
 from .plugins import (
     EncoderSpec,
     KernelSpec,
@@ -73,6 +73,7 @@ __all__ = [
     "SNNError",
     "ThresholdSpec",
     "UnknownComponentError",
+    "check_dt",
     "circ_dist_fn",
     "heavi_circ_fn",
     "heavi_erfc_fn",
