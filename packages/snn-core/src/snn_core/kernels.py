@@ -6,7 +6,6 @@ and fall back to their own torch code when it returns ``None``.
 
 from __future__ import annotations
 
-
 import torch
 
 from .errors import BackendUnavailableError
@@ -74,7 +73,5 @@ def select_kernel(target: str, device: torch.device | str, backend: str = "auto"
 def _available(kernel: KernelSpec) -> bool:
     try:
         return bool(kernel.is_available())
-    except Exception:  # noqa: BLE001 - a broken probe means "not available", never a crash
+    except Exception:
         return False
-
-

@@ -30,8 +30,6 @@ __all__ = [
     "sigmoid4x",
 ]
 
-_SQRT_PI = torch.sqrt(torch.as_tensor(math.pi, dtype=torch.float64))
-
 
 def heaviside(data: Tensor, alpha: Any = None) -> Tensor:
     r"""Heaviside step $H(x) = [x > 0]$ in the dtype of ``data``; not differentiable.
@@ -85,7 +83,8 @@ class _HeaviTanh(_Surrogate):
 class _HeaviErfc(_Surrogate):
     @staticmethod
     def surrogate(x: Tensor, alpha: Any, grad: Tensor) -> Tensor:
-        return (2 * torch.exp(-(alpha * x).pow(2)) / _SQRT_PI.to(x.device)) * grad
+        # sqrt(pi) as a 0-dim tensor of the default dtype, as Norse: float32 rounding shows in float64 runs
+        return (2 * torch.exp(-(alpha * x).pow(2)) / torch.as_tensor(math.pi, device=x.device).sqrt()) * grad
 
 
 def _circ_derivative(x: Tensor, alpha: Any, grad: Tensor) -> Tensor:

@@ -12,7 +12,9 @@ def snn_register_thresholds() -> list[ThresholdSpec]:
     return [
         ThresholdSpec(name="super", fn=s.super_fn, summary="SuperSpike: 1/(alpha|x|+1)^2 surrogate"),
         ThresholdSpec(name="tanh", fn=s.heavi_tanh_fn, summary="1 - tanh^2(alpha x) surrogate"),
-        ThresholdSpec(name="heavi_erfc", fn=s.heavi_erfc_fn, summary="2/sqrt(pi) exp(-(alpha x)^2) surrogate"),
+        ThresholdSpec(
+            name="heavi_erfc", fn=s.heavi_erfc_fn, summary="2/sqrt(pi) exp(-(alpha x)^2) surrogate"
+        ),
         ThresholdSpec(name="circ", fn=s.heavi_circ_fn, summary="alpha^3/(alpha^2+x^2)^1.5 surrogate"),
         ThresholdSpec(name="triangle", fn=s.triangle_fn, summary="alpha relu(1-|x|) surrogate"),
         ThresholdSpec(name="heaviside", fn=s.heaviside, summary="plain step, no gradient"),

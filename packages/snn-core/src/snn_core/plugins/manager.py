@@ -153,8 +153,12 @@ class Registry:
     layers: ComponentMapping
     kernels: ComponentMapping
 
-    def __init__(self, specs: dict[str, dict[str, Any]], providers: dict[str, dict[str, str]],
-                 plugins: list[PluginInfo]) -> None:
+    def __init__(
+        self,
+        specs: dict[str, dict[str, Any]],
+        providers: dict[str, dict[str, str]],
+        plugins: list[PluginInfo],
+    ) -> None:
         for kind in KINDS:
             setattr(self, kind, ComponentMapping(kind, specs[kind], providers[kind]))
         self.plugins: tuple[PluginInfo, ...] = tuple(plugins)
@@ -257,43 +261,68 @@ class _Builder:
                 deny, dist_name, ep.name
             ):
                 info.status = "disabled"
-                info.reason = "disabled by SNN_LOAD_PLUGINS" if allow is not None and not _matches(
-                    allow, dist_name, ep.name) else "disabled by SNN_DISABLE_PLUGINS"
+                info.reason = (
+                    "disabled by SNN_LOAD_PLUGINS"
+                    if allow is not None and not _matches(allow, dist_name, ep.name)
+                    else "disabled by SNN_DISABLE_PLUGINS"
+                )
                 self.plugins.append(info)
                 continue
             req = _core_requirement(dist) if dist else None
             if req is not None and core is not None and not req.specifier.contains(core, prereleases=True):
-                self.fail(info, "incompatible", IncompatiblePluginError(
-                    f"plugin {dist_name} {info.version} requires {CORE_DISTRIBUTION}{req.specifier}, "
-                    f"but {CORE_DISTRIBUTION} {core} is installed; it was not loaded",
-                    distribution=dist_name))
+                self.fail(
+                    info,
+                    "incompatible",
+                    IncompatiblePluginError(
+                        f"plugin {dist_name} {info.version} requires {CORE_DISTRIBUTION}{req.specifier}, "
+                        f"but {CORE_DISTRIBUTION} {core} is installed; it was not loaded",
+                        distribution=dist_name,
+                    ),
+                )
                 continue
             try:
                 plugin = ep.load()
-            except Exception as exc:  # noqa: BLE001 - any import failure must be reported, not fatal
-                self.fail(info, "error", PluginLoadError(
-                    f"plugin {dist_name} failed to import {ep.value!r}: {type(exc).__name__}: {exc}",
-                    distribution=dist_name))
+            except Exception as exc:
+                self.fail(
+                    info,
+                    "error",
+                    PluginLoadError(
+                        f"plugin {dist_name} failed to import {ep.value!r}: {type(exc).__name__}: {exc}",
+                        distribution=dist_name,
+                    ),
+                )
                 continue
             self.add(info, plugin)
 
     def add(self, info: PluginInfo, plugin: object) -> None:
         try:
             self.pm.register(plugin, name=f"{info.name}:{info.entry_point or id(plugin)}")
-        except Exception as exc:  # noqa: BLE001 - pluggy validation of hook names/signatures
-            self.fail(info, "error", PluginLoadError(
-                f"plugin {info.name} could not be registered: {type(exc).__name__}: {exc}",
-                distribution=info.name))
+        except Exception as exc:
+            self.fail(
+                info,
+                "error",
+                PluginLoadError(
+                    f"plugin {info.name} could not be registered: {type(exc).__name__}: {exc}",
+                    distribution=info.name,
+                ),
+            )
             return
         collected: dict[str, dict[str, Any]] = {kind: {} for kind in KINDS}
         unknown = sorted(
-            attr for attr in dir(plugin)
-            if attr.startswith("snn_") and attr not in SPEC_KINDS and attr != "snn_register_converters"
+            attr
+            for attr in dir(plugin)
+            if attr.startswith("snn_")
+            and attr not in SPEC_KINDS
+            and attr != "snn_register_converters"
             and getattr(getattr(plugin, attr, None), "snn_impl", None) is not None
         )
         if unknown:
-            warnings.warn(f"plugin {info.name} implements unknown hooks {unknown}; they are ignored "
-                          f"(is it written for a newer snn-core?)", PluginWarning, stacklevel=4)
+            warnings.warn(
+                f"plugin {info.name} implements unknown hooks {unknown}; they are ignored "
+                f"(is it written for a newer snn-core?)",
+                PluginWarning,
+                stacklevel=4,
+            )
         for hook_name, (kind, spec_type) in SPEC_KINDS.items():
             impls = [i for i in getattr(self.pm.hook, hook_name).get_hookimpls() if i.plugin is plugin]
             if not impls:
@@ -301,11 +330,16 @@ class _Builder:
             try:
                 result = impls[0].function()
                 items = [] if result is None else list(result)
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 self.pm.unregister(plugin)
-                self.fail(info, "error", PluginLoadError(
-                    f"plugin {info.name} raised in {hook_name}: {type(exc).__name__}: {exc}",
-                    distribution=info.name))
+                self.fail(
+                    info,
+                    "error",
+                    PluginLoadError(
+                        f"plugin {info.name} raised in {hook_name}: {type(exc).__name__}: {exc}",
+                        distribution=info.name,
+                    ),
+                )
                 return
             for item in items:
                 problem = ""
@@ -316,15 +350,24 @@ class _Builder:
                 elif item.name in self.specs[kind]:
                     other = self.providers[kind][item.name]
                     self.pm.unregister(plugin)
-                    self.fail(info, "error", PluginConflictError(
-                        f"{kind[:-1].replace('_', ' ')} {item.name!r} is registered by both {other} and "
-                        f"{info.name}; {info.name} was not loaded (uninstall one of them, or disable one "
-                        f"with SNN_DISABLE_PLUGINS)", distribution=info.name))
+                    self.fail(
+                        info,
+                        "error",
+                        PluginConflictError(
+                            f"{kind[:-1].replace('_', ' ')} {item.name!r} is registered by both {other} and "
+                            f"{info.name}; {info.name} was not loaded (uninstall one of them, or disable one "
+                            f"with SNN_DISABLE_PLUGINS)",
+                            distribution=info.name,
+                        ),
+                    )
                     return
                 if problem:
                     self.pm.unregister(plugin)
-                    self.fail(info, "error", PluginLoadError(f"plugin {info.name} {problem}",
-                                                             distribution=info.name))
+                    self.fail(
+                        info,
+                        "error",
+                        PluginLoadError(f"plugin {info.name} {problem}", distribution=info.name),
+                    )
                     return
                 collected[kind][item.name] = item
         for kind, items in collected.items():

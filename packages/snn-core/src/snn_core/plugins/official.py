@@ -16,15 +16,29 @@ _TRACE_FIRING = [
 OFFICIAL: dict[str, dict[str, str]] = {
     "neurons": dict.fromkeys(
         [
-            "lif", "li", "iaf", "izhikevich", "lif_box", "coba_lif", "lif_adex", "lif_ex",
-            "lif_mc", "lif_refrac", "lif_mc_refrac", "lsnn",
+            "lif",
+            "li",
+            "iaf",
+            "izhikevich",
+            "lif_box",
+            "coba_lif",
+            "lif_adex",
+            "lif_ex",
+            "lif_mc",
+            "lif_refrac",
+            "lif_mc_refrac",
+            "lsnn",
         ],
         "snn-neurons",
     ),
     "encoders": dict.fromkeys(
         [
-            "poisson", "signed_poisson", "population", "constant_current_lif",
-            "spike_latency_lif", "spike_latency",
+            "poisson",
+            "signed_poisson",
+            "population",
+            "constant_current_lif",
+            "spike_latency_lif",
+            "spike_latency",
         ],
         "snn-encoding",
     ),
