@@ -9,6 +9,7 @@ from __future__ import annotations
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as _version
 
+from . import functional
 from .errors import (
     BackendUnavailableError,
     IncompatiblePluginError,
@@ -18,8 +19,22 @@ from .errors import (
     SNNError,
     UnknownComponentError,
 )
+from .functional import (
+    decay_to_halflife,
+    decay_to_timesteps,
+    halflife_to_decay,
+    mamba_scale,
+    probabilistic_ste,
+    round_ste,
+    sigmoid_inverse,
+    softplus_inverse,
+    stochastic_round_ste,
+    timesteps_to_decay,
+)
 from .kernels import select_kernel
+from .layer import Layer, RegisteredThreshold, resolve_spike_fn
 from .lift import lift
+from .model import Model
 from .neuron import Neuron, check_dt
 from .plugins import (
     EncoderSpec,
@@ -95,4 +110,19 @@ __all__ = [
     "triangle_fn",
     "unregister",
     "__version__",
+    "Layer",
+    "Model",
+    "RegisteredThreshold",
+    "resolve_spike_fn",
+    "functional",
+    "halflife_to_decay",
+    "decay_to_halflife",
+    "timesteps_to_decay",
+    "decay_to_timesteps",
+    "sigmoid_inverse",
+    "softplus_inverse",
+    "mamba_scale",
+    "round_ste",
+    "stochastic_round_ste",
+    "probabilistic_ste",
 ]
