@@ -100,3 +100,27 @@ def test_unknown_method_is_a_key_error_listing_methods() -> None:
 def test_surrogates_work_under_torch_func_grad() -> None:
     g = torch.func.grad(lambda t: s.super_fn(t, 2.0).sum())(X)
     torch.testing.assert_close(g, 1 / (2 * X.abs() + 1) ** 2)
+
+
+def test_threshold_by_name_compiles_without_graph_breaks() -> None:
+    snn_core.registry()  # built outside the compiled region (its build is excluded from tracing)
+
+    def f(x: torch.Tensor) -> torch.Tensor:
+        return snn_core.threshold(x * 2 - 1, "super", 2.0) * x
+
+    x = torch.randn(16, requires_grad=True)
+    explanation = torch._dynamo.explain(f)(x)
+    assert explanation.graph_break_count == 0, explanation.break_reasons
+    compiled = torch.compile(f, backend="eager")
+    compiled(x).sum().backward()
+    expected = torch.autograd.grad(f(x).sum(), x)[0]
+    torch.testing.assert_close(x.grad, expected)
+
+
+def test_surrogate_function_builds_a_plugin_surrogate() -> None:
+    boxcar = s.surrogate_function("Boxcar", lambda x, a, g: g * (x.abs() < a).to(g.dtype))
+    x = torch.tensor([-0.7, 0.2, 0.9], requires_grad=True)
+    z = boxcar.apply(x, 0.5)
+    z.sum().backward()
+    assert z.tolist() == [0.0, 1.0, 1.0]
+    assert x.grad.tolist() == [0.0, 1.0, 0.0]

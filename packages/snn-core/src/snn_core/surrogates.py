@@ -13,6 +13,7 @@ The expressions are evaluated in Norse's order so that gradients agree to the la
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -28,6 +29,7 @@ __all__ = [
     "triangle_fn",
     "super_fn",
     "sigmoid4x",
+    "surrogate_function",
 ]
 
 
@@ -43,48 +45,21 @@ def heaviside(data: Tensor, alpha: Any = None) -> Tensor:
     return torch.gt(data, 0.0).to(data.dtype)
 
 
-class _Surrogate(torch.autograd.Function):
-    """Heaviside forward; subclasses define ``surrogate(x, alpha, grad)``."""
-
-    @staticmethod
-    def forward(x: Tensor, alpha: Any) -> Tensor:  # type: ignore[override]
-        return torch.gt(x, 0.0).to(x.dtype)
-
-    @staticmethod
-    def setup_context(ctx: Any, inputs: tuple[Any, ...], output: Tensor) -> None:
-        x, alpha = inputs
-        ctx.save_for_backward(x)
-        ctx.alpha = alpha
-
-    @staticmethod
-    def surrogate(x: Tensor, alpha: Any, grad: Tensor) -> Tensor:
-        raise NotImplementedError
-
-    @classmethod
-    def backward(cls, ctx: Any, grad: Tensor) -> tuple[Tensor | None, None]:  # type: ignore[override]
-        (x,) = ctx.saved_tensors
-        if not ctx.needs_input_grad[0]:
-            return None, None
-        return cls.surrogate(x, ctx.alpha, grad), None
+def _step_forward(x: Tensor, alpha: Any) -> Tensor:
+    return torch.gt(x, 0.0).to(x.dtype)
 
 
-class _SuperSpike(_Surrogate):
-    @staticmethod
-    def surrogate(x: Tensor, alpha: Any, grad: Tensor) -> Tensor:
-        return grad / (alpha * torch.abs(x) + 1.0).pow(2)
+def _super_derivative(x: Tensor, alpha: Any, grad: Tensor) -> Tensor:
+    return grad / (alpha * torch.abs(x) + 1.0).pow(2)
 
 
-class _HeaviTanh(_Surrogate):
-    @staticmethod
-    def surrogate(x: Tensor, alpha: Any, grad: Tensor) -> Tensor:
-        return grad * (1 - torch.tanh(x * alpha).pow(2))
+def _tanh_derivative(x: Tensor, alpha: Any, grad: Tensor) -> Tensor:
+    return grad * (1 - torch.tanh(x * alpha).pow(2))
 
 
-class _HeaviErfc(_Surrogate):
-    @staticmethod
-    def surrogate(x: Tensor, alpha: Any, grad: Tensor) -> Tensor:
-        # sqrt(pi) as a 0-dim tensor of the default dtype, as Norse: float32 rounding shows in float64 runs
-        return (2 * torch.exp(-(alpha * x).pow(2)) / torch.as_tensor(math.pi, device=x.device).sqrt()) * grad
+def _erfc_derivative(x: Tensor, alpha: Any, grad: Tensor) -> Tensor:
+    # sqrt(pi) as a 0-dim tensor of the default dtype, as Norse: float32 rounding shows in float64 runs
+    return (2 * torch.exp(-(alpha * x).pow(2)) / torch.as_tensor(math.pi, device=x.device).sqrt()) * grad
 
 
 def _circ_derivative(x: Tensor, alpha: Any, grad: Tensor) -> Tensor:
@@ -92,14 +67,8 @@ def _circ_derivative(x: Tensor, alpha: Any, grad: Tensor) -> Tensor:
     return grad * (-x.pow(2) / (2 * square.pow(1.5)) + 1 / (2 * torch.sqrt(square))) * 2 * alpha
 
 
-class _HeaviCirc(_Surrogate):
-    surrogate = staticmethod(_circ_derivative)
-
-
-class _Triangle(_Surrogate):
-    @staticmethod
-    def surrogate(x: Tensor, alpha: Any, grad: Tensor) -> Tensor:
-        return (grad.clone() * alpha) * torch.relu(1 - torch.abs(x))
+def _triangle_derivative(x: Tensor, alpha: Any, grad: Tensor) -> Tensor:
+    return (grad.clone() * alpha) * torch.relu(1 - torch.abs(x))
 
 
 def _bernoulli(probs: Tensor, name: str) -> Tensor:
@@ -108,20 +77,52 @@ def _bernoulli(probs: Tensor, name: str) -> Tensor:
     return torch.bernoulli(probs)
 
 
-class _Logistic(_Surrogate):
-    @staticmethod
-    def forward(x: Tensor, alpha: Any) -> Tensor:  # type: ignore[override]
-        return _bernoulli(0.5 + 0.5 * torch.tanh(alpha * x), "logistic_fn")
-
-    surrogate = _HeaviTanh.surrogate
+def _logistic_forward(x: Tensor, alpha: Any) -> Tensor:
+    return _bernoulli(0.5 + 0.5 * torch.tanh(alpha * x), "logistic_fn")
 
 
-class _CircDist(_Surrogate):
-    @staticmethod
-    def forward(x: Tensor, alpha: Any) -> Tensor:  # type: ignore[override]
-        return _bernoulli(0.5 + 0.5 * (x / torch.sqrt(x.pow(2) + alpha**2)), "circ_dist_fn")
+def _circ_dist_forward(x: Tensor, alpha: Any) -> Tensor:
+    return _bernoulli(0.5 + 0.5 * (x / torch.sqrt(x.pow(2) + alpha**2)), "circ_dist_fn")
 
-    surrogate = staticmethod(_circ_derivative)
+
+def surrogate_function(
+    name: str,
+    derivative: Callable[[Tensor, Any, Tensor], Tensor],
+    forward: Callable[[Tensor, Any], Tensor] = _step_forward,
+) -> type[torch.autograd.Function]:
+    """Build an autograd Function: ``forward(x, alpha)`` as given, backward ``derivative(x, alpha, grad)``.
+
+    Written in the ``setup_context`` style so it works under ``torch.func`` and ``torch.compile``.
+    Plugins can use it to define their own surrogates.
+    """
+
+    class _Function(torch.autograd.Function):
+        @staticmethod
+        def forward(x: Tensor, alpha: Any) -> Tensor:  # type: ignore[override]
+            return forward(x, alpha)
+
+        @staticmethod
+        def setup_context(ctx: Any, inputs: tuple[Any, ...], output: Tensor) -> None:
+            x, alpha = inputs
+            ctx.save_for_backward(x)
+            ctx.alpha = alpha
+
+        @staticmethod
+        def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, None]:  # type: ignore[override]
+            (x,) = ctx.saved_tensors
+            return derivative(x, ctx.alpha, grad), None
+
+    _Function.__name__ = _Function.__qualname__ = name
+    return _Function
+
+
+_SuperSpike = surrogate_function("SuperSpike", _super_derivative)
+_HeaviTanh = surrogate_function("HeaviTanh", _tanh_derivative)
+_HeaviErfc = surrogate_function("HeaviErfc", _erfc_derivative)
+_HeaviCirc = surrogate_function("HeaviCirc", _circ_derivative)
+_Triangle = surrogate_function("Triangle", _triangle_derivative)
+_Logistic = surrogate_function("Logistic", _tanh_derivative, _logistic_forward)
+_CircDist = surrogate_function("CircDist", _circ_derivative, _circ_dist_forward)
 
 
 def super_fn(x: Tensor, alpha: Any = 100.0) -> Tensor:

@@ -24,6 +24,7 @@ from types import MappingProxyType
 from typing import Any
 
 import pluggy
+import torch
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.version import Version
 
@@ -386,10 +387,16 @@ _in_process: list[tuple[str, object]] = []
 
 def registry() -> Registry:
     """The registry of every component, built on first use from the installed plugins."""
-    global _registry
     current = _registry
     if current is not None:
         return current
+    return _build_registry()
+
+
+@torch.compiler.disable
+def _build_registry() -> Registry:
+    # Outside the compiler: building imports plugins and takes a lock, neither of which Dynamo can trace.
+    global _registry
     with _lock:
         if _registry is None:
             _registry = _Builder(list(_in_process)).build()
