@@ -62,6 +62,7 @@ from .surrogates import (
     logistic_fn,
     sigmoid4x,
     super_fn,
+    surrogate_function,
     triangle_fn,
 )
 from .threshold import sign, threshold
@@ -106,6 +107,7 @@ __all__ = [
     "sigmoid4x",
     "sign",
     "super_fn",
+    "surrogate_function",
     "threshold",
     "triangle_fn",
     "unregister",
