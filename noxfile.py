@@ -6,24 +6,48 @@ build; the packages' own ``torch>=2.4`` is then already satisfied.
     nox -s tests                    # everything installed + each package alone beside snn-core
     nox -s "tests(snn-neurons)"     # one package alone beside snn-core
     nox -s integration lint docs parity build
+    nox -s wheels                   # built wheels in fresh environments: core, core + each plugin, all
+    nox -s lowest                   # each plugin against the lowest snn-core its range allows
+    nox -s template                 # the third-party plugin template, installed from its folder
+    nox -s changed -- A...B         # JSON: packages changed in a git range and their dependents
+    nox -s affected -- A...B        # run only the sessions the range affects
+    nox -s fragments -- A...B       # every package whose src/ changed carries a changelog fragment
+    nox -s release -- snn-neurons minor   # bump, changelog, commit, tag (locally; see docs/releasing.md)
+    nox -s demo typecheck bench
 """
 
 from __future__ import annotations
 
 import os
+import shutil
+import sys
 from pathlib import Path
 
 import nox
 
 ROOT = Path(__file__).parent
+sys.path.insert(0, str(ROOT))
+
+from tools.changed_packages import changed_files, select  # noqa: E402
+from tools.workspace import load_workspace  # noqa: E402
+
 PACKAGES = ROOT / "packages"
+TEMPLATE = ROOT / "examples" / "snn-plugin-template"
 CORE = "snn-core"
 DISTRIBUTIONS = sorted(p.name for p in PACKAGES.iterdir() if (p / "pyproject.toml").exists())
 PLUGINS = [d for d in DISTRIBUTIONS if d != CORE]
 TORCH = "torch==2.13.0"
 TEST_TOOLS = ["pytest>=8", "numpy"]
+CORE_DEPS = ["pluggy>=1.3", "packaging>=21"]
+BUILD_TOOLS = ["build", "hatchling>=1.21"]
+RELEASE_TOOLS = ["towncrier>=24.7"]
 REFERENCES = ["norse==1.1.0", "tracetorch==0.19.2"]
 REFERENCE_DEPS = ["nir", "nirtorch", "h5py", "matplotlib", "scipy"]
+# Peer libraries the benchmarks compare against. Installed with --no-deps (they would otherwise
+# resolve their own torch); their light dependencies are listed explicitly.
+PEERS = ["norse", "snntorch", "spikingjelly", "tracetorch", "sinabs"]
+PEER_DEPS = ["nir", "nirtorch", "numpy", "scipy", "tqdm", "matplotlib", "pandas", "pbr", "h5py"]
+DEFAULT_RANGE = "HEAD~1..HEAD"
 
 nox.options.sessions = ["tests", "integration", "lint", "docs"]
 nox.options.reuse_existing_virtualenvs = False
@@ -45,6 +69,13 @@ def pytest(session: nox.Session, *paths: str) -> None:
     session.run("python", "-m", "pytest", "-q", *paths, *session.posargs, env={"PYTHONHASHSEED": "0"})
 
 
+def assert_torch_unchanged(session: nox.Session) -> None:
+    session.run(
+        "python",
+        "-c",
+        f"import torch, sys; sys.exit(None if torch.__version__.split('+')[0] == '{TORCH.split('==')[1]}' "
+        "else f'torch was changed to {torch.__version__}')",
+    )
 
 
 @nox.session(tags=["tests"])
@@ -58,7 +89,8 @@ def tests(session: nox.Session, distribution: str) -> None:
     install_packages(session, [distribution])
     others = [d.replace("-", "_") for d in PLUGINS if d != distribution]
     session.run(
-        "python", "-c",
+        "python",
+        "-c",
         "import importlib.util, sys; leaked = [m for m in sys.argv[1:] if importlib.util.find_spec(m)]; "
         "sys.exit(f'isolation broken: {leaked} importable') if leaked else None",
         *others,
@@ -68,8 +100,12 @@ def tests(session: nox.Session, distribution: str) -> None:
 
 @nox.session(tags=["tests"])
 def integration(session: nox.Session) -> None:
-    """Cross-package tests (root ``tests/`` except parity) with every package installed."""
-    install_packages(session, DISTRIBUTIONS)
+    """Cross-package tests (root ``tests/`` except parity) with every package installed.
+
+    Includes the tests of the release tooling (scratch clones, built wheels, the plugin template),
+    hence towncrier, build and hatchling.
+    """
+    install_packages(session, DISTRIBUTIONS, *BUILD_TOOLS, *RELEASE_TOOLS)
     pytest(session, "tests", "--ignore=tests/parity")
 
 
@@ -100,9 +136,152 @@ def docs(session: nox.Session) -> None:
 
 @nox.session
 def build(session: nox.Session) -> None:
-    """sdist and wheel of every package into ``dist/``, checked with ``twine check``."""
-    session.install("build", "twine")
+    """sdist and wheel of every package into ``dist/`` (emptied first), checked with ``twine check``.
+
+    ``nox -s build -- --from-head`` builds from a clean clone of HEAD instead of the working tree.
+    """
+    session.install(*BUILD_TOOLS, "twine")
     out = ROOT / "dist"
-    for distribution in DISTRIBUTIONS:
-        session.run("python", "-m", "build", "--outdir", str(out), package_path(distribution))
-    session.run("twine", "check", "--strict", *[str(p) for p in sorted(out.glob("*"))])
+    shutil.rmtree(out, ignore_errors=True)
+    session.run("python", "tools/wheel_envs.py", "build", str(out), *session.posargs)
+    built = sorted(str(p) for p in out.glob("*"))
+    expected = 2 * len(DISTRIBUTIONS)
+    if len(built) != expected:
+        session.error(f"expected {expected} files (wheel + sdist per package) in dist/, got {built}")
+    session.run("twine", "check", "--strict", *built)
+
+
+@nox.session
+def wheels(session: nox.Session) -> None:
+    """Build every wheel, then test the BUILT wheels in fresh environments.
+
+    Environments: ``core`` alone, ``core`` + each plugin, ``all``. Each holds only the snn wheels it
+    is about (the third-party dependencies come from this session's environment as a read-only base
+    layer, see tools/wheel_envs.py), and runs ``packages/<dist>/tests`` against the installed wheel.
+    ``nox -s wheels -- core snn-neurons`` tests only those environments.
+    """
+    session.install(TORCH)
+    session.install(*TEST_TOOLS, *CORE_DEPS, *BUILD_TOOLS)
+    out = Path(session.create_tmp()) / "wheels"
+    shutil.rmtree(out, ignore_errors=True)
+    session.run("python", "tools/wheel_envs.py", "build", str(out), "--no-isolation")
+    only = ["--only", *session.posargs] if session.posargs else []
+    session.run("python", "tools/wheel_envs.py", "test", str(out), *only)
+
+
+@nox.session
+def lowest(session: nox.Session) -> None:
+    """Each plugin's tests against the lowest snn-core its range allows (``X.Y.0``).
+
+    That core is the local one when its version is ``X.Y.0``, else it is rebuilt from the git tag
+    ``snn-core-vX.Y.0``; see tools/lowest.py. ``nox -s lowest -- snn-neurons`` tests one plugin.
+    """
+    session.install(TORCH)
+    session.install(*TEST_TOOLS, *CORE_DEPS, *BUILD_TOOLS)
+    session.run("python", "tools/lowest.py", "plan")
+    session.run("python", "tools/lowest.py", "test", *session.posargs)
+
+
+@nox.session
+def template(session: nox.Session) -> None:
+    """The plugin template as a user installs it: from its own folder, beside snn-core only."""
+    session.install(TORCH)
+    session.install(*TEST_TOOLS, package_path(CORE))
+    session.install(str(TEMPLATE))
+    session.run("snn", "plugins")
+    session.run("python", "-m", "pytest", "-q", str(TEMPLATE / "tests"), *session.posargs)
+
+
+@nox.session(python=False)
+def changed(session: nox.Session) -> None:
+    """JSON: the packages a git range changed and those depending on them (default HEAD~1..HEAD)."""
+    session.run(sys.executable, "tools/changed_packages.py", *(session.posargs or [DEFAULT_RANGE]))
+
+
+@nox.session(python=False)
+def affected(session: nox.Session) -> None:
+    """Queue only the sessions a git range affects: ``nox -s affected -- origin/main...HEAD``.
+
+    Affected packages (changed ones and their dependents) run ``tests(<dist>)``; a change to core,
+    the noxfile, the root pyproject, tools/ or .ci/ runs every ``tests`` session. ``integration``,
+    ``docs``, ``parity`` and ``template`` follow the paths (tools/changed_packages.py). The full
+    run stays ``nox -s tests integration``.
+    """
+    revision_range = session.posargs[0] if session.posargs else DEFAULT_RANGE
+    selection = select(changed_files(revision_range, ROOT), load_workspace(ROOT), revision_range)
+    queued = []
+    if selection.everything:
+        queued.append("tests(all)")
+    queued += [f"tests({name})" for name in selection.affected]
+    for flag, name in [
+        (selection.integration, "integration"),
+        (selection.docs, "docs"),
+        (selection.parity, "parity"),
+        (selection.template, "template"),
+    ]:
+        if flag:
+            queued.append(name)
+    if not queued:
+        session.log(f"{revision_range}: no package, test or doc changed; nothing to run")
+        return
+    session.log(f"{revision_range}: changed {selection.changed or '-'}; running {', '.join(queued)}")
+    for name in queued:
+        session.notify(name, posargs=[])
+
+
+@nox.session
+def fragments(session: nox.Session) -> None:
+    """Every package whose ``src/`` changed in a git range carries a changelog fragment."""
+    session.run("python", "tools/check_fragments.py", *(session.posargs or [DEFAULT_RANGE]))
+
+
+@nox.session
+def release(session: nox.Session) -> None:
+    """``nox -s release -- <distribution> <major|minor|patch> [--dry-run]``: bump, changelog, commit, tag."""
+    if len(session.posargs) < 2:
+        session.error("usage: nox -s release -- <distribution> <major|minor|patch> [--dry-run]")
+    session.install(*RELEASE_TOOLS)
+    session.run("python", "tools/release.py", *session.posargs, external=True)
+
+
+@nox.session
+def demo(session: nox.Session) -> None:
+    """Run ``snn demo`` (``nox -s demo -- <demo arguments>``) with the packages it draws on."""
+    session.install(TORCH)
+    session.install(
+        f"{package_path(CORE)}[plot,demo]",
+        *[package_path(d) for d in ("snn-neurons", "snn-encoding", "snn-tracelayers")],
+    )
+    session.run("snn", "demo", *session.posargs)
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """``python benchmarks/run.py`` with every package and the peer libraries installed."""
+    install_packages(session, DISTRIBUTIONS)
+    session.install(*PEER_DEPS)
+    session.install("--no-deps", *PEERS)
+    assert_torch_unchanged(session)
+    session.run("python", "benchmarks/run.py", *session.posargs)
+
+
+@nox.session
+def typecheck(session: nox.Session) -> None:
+    """mypy (non-strict, root pyproject config) over each package's installed sources.
+
+    Not part of CI; lists the packages that fail. ``nox -s typecheck -- snn-core`` checks one.
+    """
+    install_packages(session, DISTRIBUTIONS, "mypy>=1.10")
+    failing = []
+    for distribution in session.posargs or DISTRIBUTIONS:
+        try:
+            session.run(
+                "mypy",
+                "--config-file",
+                str(ROOT / "pyproject.toml"),
+                f"packages/{distribution}/src/{distribution.replace('-', '_')}",
+            )
+        except nox.command.CommandFailed:
+            failing.append(distribution)
+    if failing:
+        session.error(f"mypy reports errors in: {', '.join(failing)}")

@@ -33,7 +33,9 @@ from tools.workspace import ROOT, Workspace, load_workspace
 __all__ = ["FRAGMENT_TYPES", "Report", "check", "is_fragment_name", "main"]
 
 FRAGMENT_TYPES = ("added", "changed", "deprecated", "removed", "fixed")
-_FRAGMENT = re.compile(r"^(\+[A-Za-z0-9][\w.-]*|[A-Za-z0-9][\w-]*)\.(" + "|".join(FRAGMENT_TYPES) + r")(\.\d+)?\.md$")
+_FRAGMENT = re.compile(
+    r"^(\+[A-Za-z0-9][\w.-]*|[A-Za-z0-9][\w-]*)\.(" + "|".join(FRAGMENT_TYPES) + r")(\.\d+)?\.md$"
+)
 IGNORED = {".gitkeep"}
 WAIVER = "[no fragment]"
 
@@ -63,7 +65,10 @@ def waived_packages(revision_range: str, workspace: Workspace, root: Path) -> se
         return set()
     log = subprocess.run(
         ["git", "log", "--format=%x00%B%x01", "--name-only", "--no-renames", revision_range, "--"],
-        cwd=root, capture_output=True, text=True, check=False,
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if log.returncode != 0:
         raise ValueError(f"git range {revision_range!r} is not valid here: {log.stderr.strip()}")
@@ -97,7 +102,11 @@ def check(files: Sequence[str], workspace: Workspace, waived: set[str] = frozens
         if changes.is_dir():
             for item in sorted(changes.iterdir()):
                 rel = f"packages/{name}/changes/{item.name}"
-                if item.name not in IGNORED and not is_fragment_name(item.name) and rel not in report.bad_names:
+                if (
+                    item.name not in IGNORED
+                    and not is_fragment_name(item.name)
+                    and rel not in report.bad_names
+                ):
                     report.bad_names.append(rel)
     for package in sorted(with_src):
         if package in with_fragment:

@@ -117,10 +117,14 @@ def set_core_range(text: str, core_range: str) -> str:
 def plan_release(workspace: Workspace, distribution: str, part: str) -> ReleasePlan:
     package = workspace[distribution]
     new_version = bump_version(package.version, part)
-    fragments = sorted(
-        p.name for p in package.changes.glob("*.md") if p.is_file()
-    ) if package.changes.is_dir() else []
-    plan = ReleasePlan(distribution, package.version, new_version, f"{distribution}-v{new_version}", fragments)
+    fragments = (
+        sorted(p.name for p in package.changes.glob("*.md") if p.is_file())
+        if package.changes.is_dir()
+        else []
+    )
+    plan = ReleasePlan(
+        distribution, package.version, new_version, f"{distribution}-v{new_version}", fragments
+    )
     if distribution == CORE and core_range_for(new_version) != core_range_for(package.version):
         plan.core_range = core_range_for(new_version)
         for name in workspace.plugins:
@@ -143,17 +147,32 @@ def check_clean(root: Path, tag: str) -> None:
 
 
 def towncrier(package_dir: Path, version: str, date: str, *, draft: bool) -> str:
-    args = [sys.executable, "-m", "towncrier", "build", "--version", version, "--date", date,
-            "--config", "pyproject.toml", "--dir", "."]
+    args = [
+        sys.executable,
+        "-m",
+        "towncrier",
+        "build",
+        "--version",
+        version,
+        "--date",
+        date,
+        "--config",
+        "pyproject.toml",
+        "--dir",
+        ".",
+    ]
     args.append("--draft" if draft else "--yes")
     result = subprocess.run(args, cwd=package_dir, capture_output=True, text=True, check=False)
     if result.returncode != 0:
-        raise ReleaseError(f"towncrier failed in {package_dir}: {result.stderr.strip() or result.stdout.strip()}")
+        raise ReleaseError(
+            f"towncrier failed in {package_dir}: {result.stderr.strip() or result.stdout.strip()}"
+        )
     return result.stdout
 
 
-def release(root: Path | str, distribution: str, part: str, *, dry_run: bool = False,
-            date: str | None = None) -> ReleasePlan:
+def release(
+    root: Path | str, distribution: str, part: str, *, dry_run: bool = False, date: str | None = None
+) -> ReleasePlan:
     """Release ``distribution`` in the checkout at ``root`` (see the module docstring).
 
     Raises:
@@ -184,16 +203,23 @@ def release(root: Path | str, distribution: str, part: str, *, dry_run: bool = F
                 fragment.write_text(f"Requires `snn-core{plan.core_range}`.\n")
                 touched.append(fragment)
     towncrier(package.path, plan.new_version, date, draft=False)  # stages CHANGELOG.md, removes fragments
-    git(root, "add", "--", *[str(p.relative_to(root)) for p in touched],
-        str(package.changelog.relative_to(root)))
+    git(
+        root,
+        "add",
+        "--",
+        *[str(p.relative_to(root)) for p in touched],
+        str(package.changelog.relative_to(root)),
+    )
     git(root, "add", "--all", "--", str(package.changes.relative_to(root)))
     git(root, "commit", "-q", "-m", f"{distribution}: release {plan.new_version}\n\n{plan.describe()}")
     git(root, "tag", "-a", plan.tag, "-m", f"{distribution} {plan.new_version}")
     print(plan.describe())
-    print(f"committed and tagged {plan.tag}. Next: build and publish by hand (docs/releasing.md):\n"
-          f"  git push origin HEAD {plan.tag}\n"
-          f"  python -m build packages/{distribution} --outdir dist/{plan.tag} && "
-          f"twine upload dist/{plan.tag}/*")
+    print(
+        f"committed and tagged {plan.tag}. Next: build and publish by hand (docs/releasing.md):\n"
+        f"  git push origin HEAD {plan.tag}\n"
+        f"  python -m build packages/{distribution} --outdir dist/{plan.tag} && "
+        f"twine upload dist/{plan.tag}/*"
+    )
     return plan
 
 
@@ -201,7 +227,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("distribution", help="e.g. snn-neurons")
     parser.add_argument("part", choices=PARTS)
-    parser.add_argument("--dry-run", action="store_true", help="print the plan and changelog draft; change nothing")
+    parser.add_argument(
+        "--dry-run", action="store_true", help="print the plan and changelog draft; change nothing"
+    )
     parser.add_argument("--date", help="release date for the changelog (default: today, ISO)")
     parser.add_argument("--root", type=Path, default=ROOT, help="repository root (default: this checkout)")
     args = parser.parse_args(argv)
