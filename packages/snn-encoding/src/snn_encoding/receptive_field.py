@@ -142,6 +142,8 @@ def calculate_normalization(dx: int, scale: Any, gamma: float = 1) -> Any:
 
 
 def _derivative_order(name: str, value: Any) -> int:
+    if isinstance(value, Tensor):
+        value = value.detach()
     order = int(value)
     if order < 0 or order != float(value):
         raise ValueError(f"{name} must be a whole number >= 0, got {value!r}")
