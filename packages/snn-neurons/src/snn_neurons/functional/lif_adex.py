@@ -80,8 +80,9 @@ class LIFAdExState(NamedTuple):
 def _adex_update(
     i_jump: Tensor, v: Tensor, a: Tensor, p: LIFAdExParameters, dt: float
 ) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    dv_leak = p.v_leak - v  # created before the exponential: same gradient accumulation order as Norse
     dv_exp = p.delta_T * torch.exp((v - p.v_th) / p.delta_T)
-    v_decayed = v + dt * p.tau_mem_inv * ((p.v_leak - v) + dv_exp + i_jump - a)
+    v_decayed = v + dt * p.tau_mem_inv * (dv_leak + dv_exp + i_jump - a)
     i_decayed = i_jump + -dt * p.tau_syn_inv * i_jump
     a_decayed = a + dt * p.tau_ada_inv * (p.adaptation_current * (v - p.v_leak) - a)
     z_new = threshold(v_decayed - p.v_th, p.method, p.alpha)
@@ -157,8 +158,9 @@ def lif_adex_current_encoder(
     Returns:
         ``(z, v', a')``.
     """
+    dv_leak = p.v_leak - voltage
     dv_exp = p.delta_T * torch.exp((voltage - p.v_th) / p.delta_T)
-    v_new = voltage + dt * p.tau_mem_inv * ((p.v_leak - voltage) + dv_exp + input_current - adaptation)
+    v_new = voltage + dt * p.tau_mem_inv * (dv_leak + dv_exp + input_current - adaptation)
     a_new = adaptation + dt * p.tau_ada_inv * (p.adaptation_current * (voltage - p.v_leak) - adaptation)
     z = threshold(v_new - p.v_th, p.method, p.alpha)
     v_new = v_new - z * (v_new - p.v_reset)

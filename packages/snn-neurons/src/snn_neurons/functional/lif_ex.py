@@ -66,8 +66,9 @@ class LIFExState(NamedTuple):
 
 
 def _ex_update(i_jump: Tensor, v: Tensor, p: LIFExParameters, dt: float) -> tuple[Tensor, Tensor, Tensor]:
+    dv_leak = p.v_leak - v  # created before the exponential: same gradient accumulation order as Norse
     dv_exp = p.delta_T * torch.exp((v - p.v_th) / p.delta_T)
-    v_decayed = v + dt * p.tau_mem_inv * ((p.v_leak - v) + dv_exp + i_jump)
+    v_decayed = v + dt * p.tau_mem_inv * (dv_leak + dv_exp + i_jump)
     i_decayed = i_jump + -dt * p.tau_syn_inv * i_jump
     z_new = threshold(v_decayed - p.v_th, p.method, p.alpha)
     v_new = (1 - z_new) * v_decayed + z_new * p.v_reset
@@ -131,8 +132,9 @@ def lif_ex_current_encoder(
     Returns:
         ``(z, v')``.
     """
+    dv_leak = p.v_leak - voltage
     dv_exp = p.delta_T * torch.exp((voltage - p.v_th) / p.delta_T)
-    v_new = voltage + dt * p.tau_mem_inv * ((p.v_leak - voltage) + dv_exp + input_current)
+    v_new = voltage + dt * p.tau_mem_inv * (dv_leak + dv_exp + input_current)
     z = threshold(v_new - p.v_th, p.method, p.alpha)
     v_new = v_new - z * (v_new - p.v_reset)
     return z, v_new
