@@ -164,7 +164,12 @@ class SNN(SNNCell):
         return tuple(input_tensor.shape[1:])
 
     def _uses_sequence(self, input_tensor: Tensor) -> bool:
-        return self.sequence is not None and not self.record_states and not input_tensor.is_sparse
+        return (
+            self.sequence is not None
+            and not self.record_states
+            and not input_tensor.is_sparse
+            and input_tensor.is_floating_point()
+        )
 
     def forward(self, input_tensor: Tensor, state: Any = None) -> tuple[Tensor, Any]:
         """Run all ``T`` steps; returns ``(outputs [T, ...], final state or recorded states)``."""
