@@ -48,7 +48,7 @@ def norse_params(ours: Any, theirs_cls: Any) -> Any:
     values = []
     for v in ours:
         if isinstance(v, tuple) and hasattr(v, "_fields"):
-            values.append(norse_params(v, type(getattr(theirs_cls(), "lif"))))
+            values.append(norse_params(v, type(theirs_cls().lif)))
         else:
             values.append(v)
     return theirs_cls(*values)
