@@ -295,7 +295,7 @@ class TernaryFiring:
 
     @property
     def params(self) -> tuple[ParamDecl, ...]:
-        decls = _pair("threshold", THRESHOLD, 1.0, _THRESHOLD) + (ParamDecl("bias", BIAS, 0.0, _BIAS, _BIAS),)
+        decls = (*_pair("threshold", THRESHOLD, 1.0, _THRESHOLD), ParamDecl("bias", BIAS, 0.0, _BIAS, _BIAS))
         if self.scaled:
             decls += _pair("scale", IDENTITY, 1.0, _SCALE, _SCALE_RANK)
         return decls
