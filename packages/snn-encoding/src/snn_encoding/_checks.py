@@ -30,6 +30,11 @@ def tracing() -> bool:
     return torch.compiler.is_compiling()
 
 
+def _has_values(value: Tensor) -> bool:
+    # meta tensors (shape propagation) and traced tensors have no values to check
+    return not tracing() and value.device.type != "meta"
+
+
 def check_tensor(name: str, value: Any) -> Tensor:
     """Raise ``TypeError`` unless ``value`` is a real-valued tensor."""
     if not isinstance(value, Tensor):
@@ -69,7 +74,7 @@ def check_rate(name: str, value: Any) -> float:
 
 def check_finite_values(name: str, value: Tensor) -> None:
     """Raise ``ValueError`` if ``value`` holds NaN or infinity (skipped while compiling)."""
-    if tracing() or not value.is_floating_point():
+    if not _has_values(value) or not value.is_floating_point():
         return
     if not bool(torch.isfinite(value).all()):
         raise ValueError(f"{name} must contain only finite values, found NaN or infinity")
@@ -77,7 +82,7 @@ def check_finite_values(name: str, value: Tensor) -> None:
 
 def check_nonnegative_values(name: str, value: Tensor, hint: str = "") -> None:
     """Raise ``ValueError`` if ``value`` is negative or not finite anywhere (skipped while compiling)."""
-    if tracing():
+    if not _has_values(value):
         return
     check_finite_values(name, value)
     if value.numel() and bool((value < 0).any()):
