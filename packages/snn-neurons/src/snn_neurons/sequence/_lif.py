@@ -1,0 +1,171 @@
+r"""Whole-sequence LIF: one autograd node for ``T`` steps of ``lif_feed_forward_step``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import Tensor
+
+import snn_core
+
+from ._common import as_loop_tensor, check_sequence, dispatch, fusable, reduce_grad, scripted, step_loop
+from ._surrogate import surrogate_derivative
+
+__all__ = ["lif_feed_forward_sequence"]
+
+
+def _functional(name: str) -> Any:
+    from .. import functional
+
+    return getattr(functional, name)
+
+
+def _lif_forward_loop(
+    xs: Tensor,
+    v: Tensor,
+    i: Tensor,
+    v1s: Tensor,
+    a: Tensor,
+    c: Tensor,
+    v_leak: Tensor,
+    v_th: Tensor,
+    v_reset: Tensor,
+) -> tuple[Tensor, Tensor]:
+    for t in range(1, xs.shape[0]):
+        j = i + xs[t]
+        v1 = torch.add(v, a * ((v_leak - v) + j), out=v1s[t])
+        i = j + c * j
+        v = torch.where(v1 > v_th, v_reset, v1)
+    return v, i
+
+
+def _membrane_backward_loop(g: Tensor, k: Tensor, k_last: Tensor, g_last: Tensor) -> Tensor:
+    """Solve ``u[t] = g[t] + k[t] * u[t + 1]`` backwards in place, with ``u[T] * k[T-1]`` given."""
+    steps = g.shape[0]
+    g[steps - 1].addcmul_(g_last, k_last)
+    for t in range(steps - 2, -1, -1):
+        g[t].addcmul_(g[t + 1], k[t])
+    return g
+
+
+_forward_loop = scripted(_lif_forward_loop)
+_backward_loop = scripted(_membrane_backward_loop)
+
+
+class _LIFSequence(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx: Any, xs: Tensor, v: Tensor, i: Tensor, p: Any, dt: float, derivative: Any) -> Any:
+        a = dt * p.tau_mem_inv
+        c = (-dt) * p.tau_syn_inv
+        # step 0 with the arguments as given (0-dim states, Python numbers): the dtype rules of the step
+        j = i + xs[0]
+        v1 = v + a * ((p.v_leak - v) + j)
+        i_next = j + c * j
+        v1s = torch.empty(xs.shape, dtype=v1.dtype, device=xs.device)
+        v1s[0] = v1
+        v_next = torch.where(v1 > p.v_th, p.v_reset, v1)
+        device = xs.device
+        v_th = as_loop_tensor(p.v_th, device)
+        v_last, i_last = _forward_loop(
+            xs,
+            v_next,
+            i_next,
+            v1s,
+            as_loop_tensor(a, device),
+            as_loop_tensor(c, device),
+            as_loop_tensor(p.v_leak, device),
+            v_th,
+            as_loop_tensor(p.v_reset, device),
+        )
+        zs = torch.gt(v1s, v_th).to(v1s.dtype)
+        ctx.save_for_backward(v1s, v, i)
+        ctx.p, ctx.a, ctx.c, ctx.derivative = p, a, c, derivative
+        if not derivative.differentiable:
+            ctx.mark_non_differentiable(zs)
+        return zs, v_last, i_last
+
+    @staticmethod
+    def backward(ctx: Any, g_zs: Tensor, g_v: Tensor, g_i: Tensor) -> Any:
+        v1s, v0, i0 = ctx.saved_tensors
+        p = ctx.p
+        # the decay factors in the gradient's dtype (1 - a rounded in float32 would bias float64 grads)
+        a = torch.as_tensor(ctx.a, dtype=v1s.dtype, device=v1s.device)
+        c = torch.as_tensor(ctx.c, dtype=v1s.dtype, device=v1s.device)
+        x = v1s - p.v_th
+        s = ctx.derivative(x, p.alpha)
+        # d v2 / d v1 along the path through the reset: (1 - z) + (v_reset - v1) * sigma'(v1 - v_th)
+        k = torch.gt(x, 0).to(x.dtype).neg_().add_(1).addcmul_(p.v_reset - v1s, s)
+        g = g_zs * s
+        del x, s
+        k_last = k[-1].clone()
+        k.mul_(1 - a)
+        gv1 = _backward_loop(g, k, k_last, g_v)  # gv1[t] = dL/dv1_t
+        g_v0 = reduce_grad((1 - a) * gv1[0], v0)
+        # j_t feeds v1_t (factor a) and i_{t+1} = (1 + c) j_t, which feeds j_{t+1}
+        gj = gv1.mul_(a)
+        decay = 1 + c
+        gj = _backward_loop(gj, decay.expand(gj.shape), decay, g_i)
+        return gj, g_v0, reduce_grad(gj[0], i0), None, None, None
+
+
+@torch.compiler.disable
+def lif_feed_forward_sequence(
+    xs: Tensor, state: Any, p: Any = None, dt: float = 1e-3, backend: str = "auto"
+) -> tuple[Tensor, Any]:
+    r"""Run ``lif_feed_forward_step`` over a whole time-first sequence in one call.
+
+    Same numbers as looping the step (outputs and final state bit for bit), computed without an
+    autograd graph per step: the forward pass keeps only the membrane voltage before reset
+    $v_1$ per step; the backward pass recomputes spikes and surrogate derivatives from it and
+    runs the adjoint recursion
+
+    $$ \bar v_{1,t} = \bar z_t\,\sigma'_t + \bar v_{2,t}\big((1 - z_t) + (v_{reset} - v_{1,t})\,\sigma'_t\big),\quad
+       \bar v_{2,t-1} = (1 - \Delta t\,\tau_m^{-1})\,\bar v_{1,t} $$
+    $$ \bar x_t = \bar j_t = \Delta t\,\tau_m^{-1}\,\bar v_{1,t} + (1 - \Delta t\,\tau_s^{-1})\,\bar j_{t+1} $$
+
+    with $\sigma'_t$ the surrogate derivative of ``p.method`` at $v_{1,t} - v_{th}$.
+
+    Gradients flow to ``xs`` and to the initial state; parameters are constants here. When a
+    parameter tensor requires grad, when ``p.method`` is not one of snn-core's deterministic
+    thresholds (``super``, ``tanh``, ``triangle``, ``circ``, ``heavi_erfc``, ``heaviside``), or for
+    unusual argument types (Python numbers as state, mixed dtypes, an input smaller than the
+    state), the step function is looped instead (same numbers, more memory and time).
+
+    Args:
+        xs: input currents ``[T, ...]``.
+        state: ``LIFFeedForwardState(v, i)`` at the start; fields broadcast to ``xs.shape[1:]``.
+        p: ``LIFParameters``; ``None`` means the defaults.
+        dt: time step.
+        backend: ``"auto"`` (a registered kernel for ``xs.device`` if one is available, else torch),
+            ``"torch"``, or a kernel backend such as ``"cuda"`` (raises if unavailable).
+
+    Returns:
+        ``(zs, final_state)``: spikes ``[T, ...]`` and the state after the last step.
+
+    Raises:
+        TypeError: if ``xs`` is not a floating-point tensor.
+        ValueError: if ``xs`` has no time step or ``dt`` is not positive.
+        BackendUnavailableError: for an explicit ``backend`` that cannot run here.
+
+    Example:
+        >>> from snn_neurons import LIFFeedForwardState, LIFParameters
+        >>> xs = torch.ones(100, 2, 3)
+        >>> state = LIFFeedForwardState(v=torch.zeros(2, 3), i=torch.zeros(2, 3))
+        >>> zs, state = lif_feed_forward_sequence(xs, state, LIFParameters())
+        >>> zs.shape
+        torch.Size([100, 2, 3])
+    """
+    check_sequence(xs, "lif_feed_forward_sequence")
+    dt = snn_core.check_dt(dt)
+    kernel = dispatch("neuron:lif", xs, backend)
+    if p is None:
+        p = _functional("LIFParameters")()
+    if kernel is not None:
+        return kernel(xs, state, p, dt)
+    derivative = surrogate_derivative(p.method)
+    params = (p.tau_syn_inv, p.tau_mem_inv, p.v_leak, p.v_th, p.v_reset, p.alpha)
+    if derivative is None or not fusable(xs, (state.v, state.i), params):
+        return step_loop(_functional("lif_feed_forward_step"), xs, state, p, dt)
+    zs, v, i = _LIFSequence.apply(xs, state.v, state.i, p, dt, derivative)
+    return zs, state._replace(v=v, i=i)

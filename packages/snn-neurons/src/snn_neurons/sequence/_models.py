@@ -1,0 +1,157 @@
+"""Whole-sequence functions for LI, IAF, LIF box, LIF refrac, LSNN, AdEx and Ex (recomputing backward)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from torch import Tensor
+from torch.utils import _pytree as pytree
+
+import snn_core
+
+from ._common import check_sequence, dispatch, fusable, step_loop
+from ._generic import Unfusable, generic_sequence
+from ._surrogate import surrogate_derivative
+
+__all__ = [
+    "iaf_feed_forward_sequence",
+    "li_feed_forward_sequence",
+    "lif_adex_feed_forward_sequence",
+    "lif_box_feed_forward_sequence",
+    "lif_ex_feed_forward_sequence",
+    "lif_refrac_feed_forward_sequence",
+    "lsnn_feed_forward_sequence",
+    "sequence_of",
+]
+
+
+def _functional(name: str) -> Any:
+    from .. import functional
+
+    return getattr(functional, name)
+
+
+def _method(p: Any) -> str | None:
+    """The threshold method of a parameter tuple (``p.lif.method`` for refractory LIF), or None."""
+    inner = getattr(p, "lif", p)
+    return getattr(inner, "method", None)
+
+
+def run_sequence(
+    name: str, target: str, step: Callable[..., Any], xs: Tensor, state: Any, p: Any, dt: float, backend: str
+) -> tuple[Tensor, Any]:
+    """Dispatch to a kernel, the recomputing sequence path, or the step loop (in that order)."""
+    check_sequence(xs, name)
+    dt = snn_core.check_dt(dt)
+    kernel = dispatch(target, xs, backend)
+    if kernel is not None:
+        return kernel(xs, state, p, dt)
+    method = _method(p)
+    deterministic = method is None or surrogate_derivative(method) is not None
+    if deterministic and fusable(xs, pytree.tree_leaves(state), pytree.tree_leaves(p)):
+        try:
+            return generic_sequence(step, xs, state, p, dt)
+        except Unfusable:
+            pass
+    return step_loop(step, xs, state, p, dt)
+
+
+def sequence_of(name: str, target: str, step_name: str, parameters_name: str) -> Callable[..., Any]:
+    """Build ``<model>_feed_forward_sequence(xs, state, p=None, dt=1e-3, backend="auto")``."""
+
+    def sequence(xs: Tensor, state: Any, p: Any = None, dt: float = 1e-3, backend: str = "auto") -> Any:
+        if p is None:
+            p = _functional(parameters_name)()
+        return run_sequence(name, target, _functional(step_name), xs, state, p, dt, backend)
+
+    sequence.__name__ = sequence.__qualname__ = name
+    return sequence
+
+
+_DOC = r"""Run ``{step}`` over a whole time-first sequence in one call.
+
+    The outputs and the final state are bit for bit those of looping ``{step}``. No autograd graph
+    is built per step: the forward pass keeps the state entering each step, the backward pass
+    recomputes all steps in one batch, takes each step's (elementwise) Jacobian from it and runs
+    the adjoint recursion backwards through time; gradients equal backpropagation through the
+    loop up to float round-off. Gradients flow to ``xs`` and to the initial state; parameters are
+    constants. The step loop runs instead when a parameter requires grad, the threshold method is
+    not one of snn-core's deterministic ones, a state field is not a tensor, or the input does not
+    have the state's full shape.
+
+    Args:
+        xs: inputs ``[T, ...]``.
+        state: ``{state}`` at the start.
+        p: ``{params}``; ``None`` means the defaults.
+        dt: time step.
+        backend: ``"auto"``, ``"torch"`` or a kernel backend such as ``"cuda"`` (``snn_core.select_kernel``).
+
+    Returns:
+        ``(outputs [T, ...], final_state)``.
+
+    Raises:
+        TypeError: if ``xs`` is not a floating-point tensor.
+        ValueError: if ``xs`` has no time step or ``dt`` is not positive.
+        BackendUnavailableError: for an explicit ``backend`` that cannot run here.
+
+    Example:
+        >>> zs, state = {name}(xs, state, p)  # xs: [T, batch, neurons]
+"""
+
+
+def _make(name: str, target: str, step: str, state: str, params: str) -> Callable[..., Any]:
+    fn = sequence_of(name, target, step, params)
+    fn.__doc__ = _DOC.format(step=step, state=state, params=params, name=name)
+    fn.__module__ = __name__
+    return snn_core_disable(fn)
+
+
+def snn_core_disable(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Exclude ``fn`` from ``torch.compile`` tracing (a graph break; the loop runs eagerly)."""
+    import torch
+
+    return torch.compiler.disable(fn)
+
+
+li_feed_forward_sequence = _make(
+    "li_feed_forward_sequence", "neuron:li", "li_feed_forward_step", "LIState", "LIParameters"
+)
+iaf_feed_forward_sequence = _make(
+    "iaf_feed_forward_sequence", "neuron:iaf", "iaf_feed_forward_step", "IAFFeedForwardState", "IAFParameters"
+)
+lif_box_feed_forward_sequence = _make(
+    "lif_box_feed_forward_sequence",
+    "neuron:lif_box",
+    "lif_box_feed_forward_step",
+    "LIFBoxFeedForwardState",
+    "LIFBoxParameters",
+)
+lif_refrac_feed_forward_sequence = _make(
+    "lif_refrac_feed_forward_sequence",
+    "neuron:lif_refrac",
+    "lif_refrac_feed_forward_step",
+    "LIFRefracFeedForwardState",
+    "LIFRefracParameters",
+)
+lsnn_feed_forward_sequence = _make(
+    "lsnn_feed_forward_sequence",
+    "neuron:lsnn",
+    "lsnn_feed_forward_step",
+    "LSNNFeedForwardState",
+    "LSNNParameters",
+)
+lif_adex_feed_forward_sequence = _make(
+    "lif_adex_feed_forward_sequence",
+    "neuron:lif_adex",
+    "lif_adex_feed_forward_step",
+    "LIFAdExFeedForwardState",
+    "LIFAdExParameters",
+)
+lif_ex_feed_forward_sequence = _make(
+    "lif_ex_feed_forward_sequence",
+    "neuron:lif_ex",
+    "lif_ex_feed_forward_step",
+    "LIFExFeedForwardState",
+    "LIFExParameters",
+)
