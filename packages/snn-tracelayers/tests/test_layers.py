@@ -338,3 +338,15 @@ def test_gradcheck_float64() -> None:
 
         xs = seq((1, 2), steps=4, seed=5, dtype=torch.float64).requires_grad_(True)
         assert torch.autograd.gradcheck(f, (xs,))
+
+
+def test_step_and_sequence_trace_without_graph_breaks() -> None:
+    torch._dynamo.reset()
+    layer, twin = varied("DSRLITS", n=3), varied("DSRLITS", n=3)
+    xs = seq((2, 3), steps=4, seed=6)
+    step = torch.compile(layer, backend="eager", fullgraph=True)
+    assert torch.equal(
+        torch.stack([step(x) for x in xs.unbind(0)]), torch.stack([twin(x) for x in xs.unbind(0)])
+    )
+    whole = torch.compile(layer.sequence, backend="eager", fullgraph=True)
+    assert torch.equal(whole(xs), twin.sequence(xs))

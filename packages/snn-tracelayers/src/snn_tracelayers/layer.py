@@ -21,6 +21,7 @@ import inspect
 import re
 from typing import Any, ClassVar
 
+import torch
 from torch import Tensor, nn
 
 import snn_core
@@ -114,7 +115,8 @@ class TraceLayer(snn_core.Layer):
 
         Returns the stacked outputs of ``T`` calls of the layer and leaves the states where those
         calls would. A kernel registered for ``"trace:<class name>"`` runs it when
-        ``backend`` allows (``"auto"``: the best available for the device, else torch).
+        ``backend`` allows (``"auto"``: the best available for the device, else torch); inside
+        ``torch.compile`` the torch loop is used (and compiled).
 
         Raises:
             ValueError: if the per-step shape does not fit ``num_neurons``/``dim`` or the states.
@@ -133,7 +135,9 @@ class TraceLayer(snn_core.Layer):
         states = {name: self._to_working_dim(self.__dict__[name]) for name in self._state_names}
         params, config = self.trace_params(), self.trace_config()
         result: Any = NotImplemented
-        kernel = snn_core.select_kernel(f"trace:{type(self).__name__}", xs.device, self.backend)
+        kernel = None
+        if not torch.compiler.is_compiling():  # under torch.compile the torch loop is what gets compiled
+            kernel = snn_core.select_kernel(f"trace:{type(self).__name__}", xs.device, self.backend)
         if kernel is not None:
             result = kernel.fn(xw, states, params, config)
         if result is NotImplemented:
