@@ -20,7 +20,9 @@ Command = tuple[Callable[[argparse.ArgumentParser], None], Callable[[argparse.Na
 COMMANDS: dict[str, Command] = {}
 
 
-def command(name: str, help: str) -> Callable[[Callable[[argparse.Namespace], int]], Callable[[argparse.Namespace], int]]:
+def command(
+    name: str, help: str
+) -> Callable[[Callable[[argparse.Namespace], int]], Callable[[argparse.Namespace], int]]:
     """Register ``fn(args) -> exit code`` as ``snn <name>``; its ``configure`` adds the arguments."""
 
     def decorate(fn: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
@@ -33,8 +35,10 @@ def command(name: str, help: str) -> Callable[[Callable[[argparse.Namespace], in
 
 def _table(rows: list[list[str]], header: list[str]) -> str:
     widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
-    lines = ["  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)).rstrip()
-             for row in [header, *rows]]
+    lines = [
+        "  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)).rstrip()
+        for row in [header, *rows]
+    ]
     lines.insert(1, "  ".join("-" * width for width in widths))
     return "\n".join(lines)
 
@@ -67,8 +71,10 @@ def _components(args: argparse.Namespace) -> int:
         out: dict[str, Any] = {}
         for kind in kinds:
             mapping = reg.kind(kind)
-            out[kind] = [{"name": n, "provider": mapping.provider(n), "summary": getattr(s, "summary", "")}
-                         for n, s in sorted(mapping.items())]
+            out[kind] = [
+                {"name": n, "provider": mapping.provider(n), "summary": getattr(s, "summary", "")}
+                for n, s in sorted(mapping.items())
+            ]
         print(json.dumps(out, indent=2))
         return 0
     for kind in kinds:
@@ -91,6 +97,108 @@ def _configure_components(parser: argparse.ArgumentParser) -> None:
 
 _components.configure = _configure_components  # type: ignore[attr-defined]
 command("components", "list registered components by kind")(_components)
+
+
+def _fail(message: str) -> int:
+    print(f"snn: error: {message}", file=sys.stderr)
+    return 2
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from .demo import DemoConfig, run_demo
+
+    given = {
+        name: getattr(args, name)
+        for name in (
+            "epochs",
+            "seed",
+            "out",
+            "model",
+            "device",
+            "encoder",
+            "steps",
+            "hidden",
+            "batch_size",
+            "lr",
+            "limit",
+            "threads",
+        )
+        if getattr(args, name) is not None
+    }
+    if args.expect is not None:
+        given["expected_accuracy"] = args.expect
+    if args.no_plots:
+        given["plots"] = False
+    try:
+        config = DemoConfig.quick(**given) if args.quick else DemoConfig(**given)
+        result = run_demo(config)
+    except (KeyError, ImportError, ValueError) as error:  # UnknownComponentError is a KeyError
+        return _fail(str(error.args[0]) if isinstance(error, KeyError) and error.args else str(error))
+    return 0 if result.reached else 3
+
+
+def _configure_demo(parser: argparse.ArgumentParser) -> None:
+    from .demo.config import ENCODERS, MODELS
+
+    parser.epilog = (
+        'Needs: pip install "snn-core[demo]" snn-neurons snn-encoding (and snn-tracelayers for --model lib). '
+        "Exit status: 0 when the test accuracy reached the expectation, 3 when not, 2 on errors."
+    )
+    add = parser.add_argument
+    add("--epochs", type=int, help="training epochs (default 8; 3 with --quick)")
+    add("--seed", type=int, help="seed of weights, split, shuffling and spikes (default 0)")
+    add("--out", help="output folder (default ./snn-demo-output)")
+    add(
+        "--model",
+        choices=MODELS,
+        help="lif: LIF + leaky integrator (snn-neurons, default); lib: LIB (snn-tracelayers)",
+    )
+    add("--device", help="cpu (default), cuda, cuda:N or auto")
+    add("--encoder", choices=ENCODERS, help="spike encoder from snn-encoding (default poisson)")
+    add("--steps", type=int, help="time steps per sample (default 24; 16 with --quick)")
+    add("--hidden", type=int, help="hidden neurons (default 128)")
+    add("--batch-size", dest="batch_size", type=int, help="batch size (default 32)")
+    add("--lr", type=float, help="Adam learning rate")
+    add("--limit", type=int, help="use only this many of the 1797 samples")
+    add("--threads", type=int, help="torch CPU threads")
+    add("--expect", type=float, help="expected test accuracy in [0, 1] (default 0.90; 0.80 with --quick)")
+    add("--quick", action="store_true", help="shortened configuration for CI")
+    add("--no-plots", dest="no_plots", action="store_true", help="skip the figures")
+
+
+_demo.configure = _configure_demo  # type: ignore[attr-defined]
+command("demo", "train a spiking classifier on handwritten digits and write a report")(_demo)
+
+
+def _gallery(args: argparse.Namespace) -> int:
+    from .gallery import BEHAVIOURS, izhikevich_gallery
+
+    names = [n.strip() for n in args.behaviours.split(",") if n.strip()] if args.behaviours else None
+    unknown = [n for n in names or [] if n not in BEHAVIOURS]
+    if unknown:
+        return _fail(f"unknown behaviour(s) {', '.join(unknown)}; choose from: {', '.join(BEHAVIOURS)}")
+    try:
+        import matplotlib
+
+        if "matplotlib.pyplot" not in sys.modules:
+            matplotlib.use("Agg")
+        izhikevich_gallery(args.out, names=names, columns=args.columns, dpi=args.dpi)
+    except (KeyError, ImportError) as error:
+        return _fail(str(error.args[0]) if isinstance(error, KeyError) and error.args else str(error))
+    print(f"wrote {args.out}")
+    return 0
+
+
+def _configure_gallery(parser: argparse.ArgumentParser) -> None:
+    parser.epilog = 'Needs: pip install "snn-core[plot]" snn-neurons'
+    parser.add_argument("--out", default="izhikevich-gallery.png", help="PNG to write (default %(default)s)")
+    parser.add_argument("--behaviours", help="comma-separated subset (default: all 20)")
+    parser.add_argument("--columns", type=int, default=5, help="panels per row (default %(default)s)")
+    parser.add_argument("--dpi", type=int, default=100, help="resolution (default %(default)s)")
+
+
+_gallery.configure = _configure_gallery  # type: ignore[attr-defined]
+command("gallery", "draw the 20 Izhikevich spiking behaviours into a PNG")(_gallery)
 
 
 def build_parser() -> argparse.ArgumentParser:
