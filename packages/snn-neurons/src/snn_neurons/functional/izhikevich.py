@@ -237,7 +237,7 @@ def izhikevich_feed_forward_step(
     Example:
         >>> z, s = izhikevich_feed_forward_step(torch.full((2,), 10.0), tonic_spiking.s, tonic_spiking.p)
         >>> s.v
-        tensor([-64.7500, -64.7500])
+        tensor([-67.5000, -67.5000])
     """
     v_new = s.v + p.tau_inv * dt * (p.sq * s.v**2 + p.mn * s.v + p.bias - s.u + input_current)
     u_new = s.u + p.tau_inv * dt * p.a * (p.b * s.v - s.u)
