@@ -50,7 +50,8 @@ def norse_params(ours: Any, theirs_cls: Any) -> Any:
         if isinstance(v, tuple) and hasattr(v, "_fields"):
             values.append(norse_params(v, type(theirs_cls().lif)))
         else:
-            values.append(v)
+            # a copy: Norse's IAF modules set requires_grad on the parameter tensor they are given
+            values.append(v.clone() if isinstance(v, torch.Tensor) else v)
     return theirs_cls(*values)
 
 

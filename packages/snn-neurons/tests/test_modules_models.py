@@ -129,6 +129,21 @@ def test_layer_auto_backend_gives_the_loop_numbers(name: str) -> None:
 
 
 @pytest.mark.parametrize("name", sorted(FEED_FORWARD))
+def test_layer_gradients_equal_the_step_loop(name: str) -> None:
+    layer_cls, _, step, init, scale, p = FEED_FORWARD[name]
+    xs = drive(scale, seed=9)
+    x1 = xs.clone().requires_grad_(True)
+    out, state = layer_cls()(x1)  # the default path (fused where available)
+    x2 = xs.clone().requires_grad_(True)
+    ref_out, ref_state = loop(step, x2, init((B, N)), p)
+    first = lambda s: s[0] if not isinstance(s[0], tuple) else s[0][0]  # noqa: E731
+    (out.sum() + 0.5 * first(state).sum()).backward()
+    (ref_out.sum() + 0.5 * first(ref_state).sum()).backward()
+    assert x1.grad.abs().sum() > 0
+    torch.testing.assert_close(x1.grad, x2.grad, rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("name", sorted(FEED_FORWARD))
 def test_cell_steps_equal_layer(name: str) -> None:
     layer_cls, cell_cls, *_ = FEED_FORWARD[name]
     xs = drive(FEED_FORWARD[name][4], seed=1)
