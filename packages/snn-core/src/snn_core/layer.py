@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import keyword
 import math
+import operator
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -132,10 +133,10 @@ class Layer(nn.Module):
     """
 
     def __init__(self, num_neurons: int, dim: int = -1) -> None:
-        if isinstance(num_neurons, bool) or not isinstance(num_neurons, int) or num_neurons < 1:
+        num_neurons = _as_int("num_neurons", num_neurons)
+        if num_neurons < 1:
             raise ValueError(f"num_neurons must be a positive int, got {num_neurons!r}")
-        if isinstance(dim, bool) or not isinstance(dim, int):
-            raise ValueError(f"dim must be an int, got {dim!r}")
+        dim = _as_int("dim", dim)
         super().__init__()
         self.num_neurons = num_neurons
         self.dim = dim
@@ -455,6 +456,15 @@ class Layer(nn.Module):
 
     def extra_repr(self) -> str:
         return f"num_neurons={self.num_neurons}, dim={self.dim}"
+
+
+def _as_int(name: str, value: Any) -> int:
+    if isinstance(value, bool):
+        raise ValueError(f"{name} must be an int, got {value!r}")
+    try:
+        return operator.index(value)
+    except TypeError:
+        raise ValueError(f"{name} must be an int, got {value!r}") from None
 
 
 def _short(value: Any) -> str:
