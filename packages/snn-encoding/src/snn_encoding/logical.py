@@ -46,7 +46,8 @@ def logical_or(x: Tensor, y: Tensor, *, alpha: Any = 100.0) -> Tensor:
     Backward: $\partial / \partial x = \partial / \partial y = 1 / (\alpha |x + y| + 1)^2$.
 
     Args:
-        x, y: spikes (0/1), broadcastable.
+        x: spikes (0/1).
+        y: spikes (0/1), broadcastable with ``x``.
         alpha: surrogate sharpness (keyword only, an addition to Norse's signature). The default 100
             is the value Norse passes; ``alpha=1.0`` gives Norse 1.1.0's gradients.
 

@@ -62,7 +62,8 @@ def gaussian_kernel(size: int, c: Tensor, domain: float = 8, *, x: Any = 0.0, y:
         size: grid points per side (>= 1).
         c: 2x2 symmetric positive definite covariance.
         domain: half-width of the sampled square (> 0). Default 8.
-        x, y: keyword-only centre $\mu$ of the Gaussian (Norse main's arguments). Default 0.
+        x: keyword-only horizontal centre $\mu_x$ of the Gaussian (Norse main's argument). Default 0.
+        y: keyword-only vertical centre $\mu_y$ (Norse main's argument). Default 0.
 
     Returns:
         ``[size, size]`` tensor on ``c``'s device, in ``c``'s dtype.
@@ -203,9 +204,11 @@ def spatial_receptive_field(
         angle: rotation $\varphi$ in radians.
         ratio: eccentricity $r > 0$ (1 is round).
         size: kernel side in pixels.
-        dx, dy: derivative orders along $\varphi$ and $\varphi + \pi/2$.
+        dx: number of derivatives along $\varphi$.
+        dy: number of derivatives along $\varphi + \pi/2$.
         domain: half-width of the sampled square. Default 10.
-        x, y: keyword-only centre (Norse main's arguments). Default 0.
+        x: keyword-only horizontal centre (Norse main's argument). Default 0.
+        y: keyword-only vertical centre (Norse main's argument). Default 0.
 
     Returns:
         ``[size, size]`` kernel, differentiable in ``scale``, ``angle`` and ``ratio``.

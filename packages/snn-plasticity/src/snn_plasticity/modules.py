@@ -50,7 +50,11 @@ class STDPLinear(nn.Linear):
     place under ``torch.no_grad()`` by :func:`snn_plasticity.stdp_step_linear`.
 
     Args:
-        in_features, out_features, bias, device, dtype: as ``nn.Linear`` (bias off by default).
+        in_features: input size, as ``nn.Linear``.
+        out_features: output size.
+        bias: add a learnable bias (off by default; STDP does not change it).
+        device: as ``nn.Linear``.
+        dtype: as ``nn.Linear``.
         p: STDP parameters (default ``STDPParameters()``).
         dt: time step in seconds.
 
@@ -99,8 +103,15 @@ class STDPConv2d(nn.Conv2d):
     replaced. Call :meth:`stdp_update` with the input spikes and the output neurons' spikes.
 
     Args:
-        in_channels, out_channels, kernel_size, stride, padding, dilation, bias, device, dtype: as
-            ``nn.Conv2d`` (integer or tuple geometry; bias off by default).
+        in_channels: input channels, as ``nn.Conv2d``.
+        out_channels: output channels.
+        kernel_size: int or pair.
+        stride: int or pair.
+        padding: int or pair (strings such as ``"same"`` are not supported).
+        dilation: int or pair.
+        bias: add a learnable bias (off by default; STDP does not change it).
+        device: as ``nn.Conv2d``.
+        dtype: as ``nn.Conv2d``.
         p: STDP parameters.
         dt: time step in seconds.
     """

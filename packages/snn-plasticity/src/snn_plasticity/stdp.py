@@ -104,7 +104,9 @@ class STDPParameters:
             ``multiplicative_relu``, as Norse).
         hardbound: clip the weights to ``[w_min, w_max]`` after each update.
         convolutional: marks parameters meant for :func:`stdp_step_conv2d` (informational).
-        stride, padding, dilation: of the convolution, used by :func:`stdp_step_conv2d`.
+        stride: of the convolution, used by :func:`stdp_step_conv2d`.
+        padding: of the convolution.
+        dilation: of the convolution.
 
     Raises:
         ValueError: for an unknown algorithm, negative or non-finite rates and time constants,
