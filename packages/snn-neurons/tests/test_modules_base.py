@@ -202,6 +202,35 @@ def test_autapses_false_zeroes_diagonal_and_its_gradient() -> None:
     assert grad.abs().sum() > 0  # off-diagonal entries do learn
 
 
+def _diagonal_grad(layer) -> torch.Tensor:
+    z, s = layer(torch.rand(30, 2, 3) * 3)
+    (z.sum() + s.v.sum()).backward()
+    return torch.diagonal(layer.recurrent_weights.grad)
+
+
+def test_no_autapses_survive_deepcopy_pickling_and_loading_weights() -> None:
+    import io
+
+    torch.manual_seed(2)
+    layer = LIFRecurrent(3, 4)
+    assert torch.equal(_diagonal_grad(copy.deepcopy(layer)), torch.zeros(4))
+    buffer = io.BytesIO()
+    torch.save(layer, buffer)
+    buffer.seek(0)
+    assert torch.equal(_diagonal_grad(torch.load(buffer, weights_only=False)), torch.zeros(4))
+    # weights with a non-zero diagonal loaded later: self-connections still have no effect
+    fresh = LIFRecurrent(3, 4)
+    state = {k: v.clone() for k, v in layer.state_dict().items()}
+    state["recurrent_weights"] += torch.eye(4) * 100
+    fresh.load_state_dict(state)
+    xs = torch.rand(30, 2, 3) * 3
+    assert torch.equal(fresh(xs)[0], layer(xs)[0])
+    cell = LIFRecurrentCell(3, 4)
+    cell.load_state_dict(state)
+    out_cell, _ = cell(xs[0])
+    assert torch.equal(out_cell, layer(xs[:1])[0][0])
+
+
 def test_autapses_true_keeps_diagonal_and_gradient() -> None:
     torch.manual_seed(1)
     layer = LIFRecurrent(3, 4, autapses=True)

@@ -436,3 +436,24 @@ def test_lif_modules_accept_python_numbers_as_parameters() -> None:
     assert isinstance(layer.p.tau_mem_inv, torch.Tensor)
     xs = drive(300.0)
     assert torch.equal(layer(xs)[0], sn.LIF()(xs)[0])
+
+
+def test_sparse_inputs_use_the_sparse_steps_with_the_same_numbers() -> None:
+    xs = (drive(1.0, seed=11) > 0.5).float() * 200
+    z_dense, s_dense = sn.LIF()(xs)
+    z_sparse, s_sparse = sn.LIF()(xs.to_sparse())
+    assert z_sparse.is_sparse
+    assert torch.equal(z_sparse.to_dense(), z_dense) and torch.equal(s_sparse.v, s_dense.v)
+    torch.manual_seed(0)
+    layer = sn.LIFRecurrent(N, 4)
+    z_rec, _ = layer(xs)
+    z_rec_sparse, _ = layer(xs.to_sparse())
+    assert torch.equal(z_rec_sparse.to_dense(), z_rec)
+
+
+def test_integer_spike_input_gets_default_float_states() -> None:
+    xs = (drive(1.0, seed=12) > 0.5).long()
+    z, s = sn.LIF()(xs)
+    assert s.v.dtype == torch.get_default_dtype()
+    ref, _ = sn.LIF()(xs.float())
+    assert torch.equal(z, ref)

@@ -250,6 +250,18 @@ class _RecurrentWeights:
             self.recurrent_weights.requires_grad_(True)
             self.recurrent_weights.register_hook(_zero_diagonal_grad)
 
+    def effective_recurrent_weights(self) -> Tensor:
+        """``recurrent_weights`` as used in the step: with ``autapses=False`` its diagonal is masked out.
+
+        The mask makes the no-autapse rule hold even where the gradient hook is lost (after
+        ``copy.deepcopy``, pickling, or loading weights with a non-zero diagonal); off-diagonal
+        values and gradients are unchanged bit for bit.
+        """
+        w = self.recurrent_weights
+        if self.autapses:
+            return w
+        return w - torch.diag_embed(torch.diagonal(w))
+
     def _check_input_size(self, input_tensor: Tensor) -> None:
         if input_tensor.dim() == 0 or input_tensor.shape[-1] != self.input_size:
             raise ValueError(
@@ -318,7 +330,8 @@ class SNNRecurrentCell(_RecurrentWeights, SNNCell):
         self._check_input_size(input_tensor)
         state = self._state(input_tensor, state)
         step = self._step_fn(input_tensor)
-        return step(input_tensor, state, self.input_weights, self.recurrent_weights, self.p, self.dt)
+        w_rec = self.effective_recurrent_weights()
+        return step(input_tensor, state, self.input_weights, w_rec, self.p, self.dt)
 
 
 class SNNRecurrent(_RecurrentWeights, SNN):
@@ -385,7 +398,7 @@ class SNNRecurrent(_RecurrentWeights, SNN):
         self._check_input_size(input_tensor)
         state = self._state(input_tensor, state)
         step = self._step_fn(input_tensor)
-        w_in, w_rec = self.input_weights, self.recurrent_weights
+        w_in, w_rec = self.input_weights, self.effective_recurrent_weights()
         outputs, states = [], []
         for x_t in steps:
             out, state = step(x_t, state, w_in, w_rec, self.p, self.dt)

@@ -75,7 +75,7 @@ class LIFMCRecurrentCell(SNNRecurrentCell):
         """One step: returns ``(spikes, LIFState)``."""
         self._check_input_size(input_tensor)
         state = self._state(input_tensor, state)
-        w_in, w_rec = self.input_weights, self.recurrent_weights
+        w_in, w_rec = self.input_weights, self.effective_recurrent_weights()
         return lif_mc_step(input_tensor, state, w_in, w_rec, self.g_coupling, self.p, self.dt)
 
 
@@ -121,5 +121,5 @@ class LIFMCRefracRecurrentCell(SNNRecurrentCell):
         """One step: returns ``(spikes, LIFRefracState)``."""
         self._check_input_size(input_tensor)
         state = self._state(input_tensor, state)
-        w_in, w_rec = self.input_weights, self.recurrent_weights
+        w_in, w_rec = self.input_weights, self.effective_recurrent_weights()
         return lif_mc_refrac_step(input_tensor, state, w_in, w_rec, self.g_coupling, self.p, self.dt)
