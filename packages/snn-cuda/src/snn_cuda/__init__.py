@@ -1,9 +1,17 @@
-"""Fused Triton GPU kernels for snn neurons, registered as kernels."""
+"""snn-cuda: fused Triton GPU kernels for snn neurons, registered as kernels.
+
+Importing ``snn_cuda`` never imports triton; the kernels are compiled on first use. Without a
+CUDA device or without triton (``pip install snn-cuda[triton]``) the plugin is listed as active
+and its kernels report ``is_available() == False``, so ``backend="auto"`` keeps the torch path.
+"""
 
 from __future__ import annotations
 
 from importlib.metadata import version as _version
 
+from ._availability import available
+from .lif import lif_feed_forward_sequence
+
 __version__ = _version("snn-cuda")
 
-__all__: list[str] = []
+__all__ = ["available", "lif_feed_forward_sequence"]
