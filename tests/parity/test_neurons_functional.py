@@ -736,3 +736,97 @@ def test_registered_lif_neuron_matches_norse_lif_module() -> None:
     z_n, s_n = nt.LIF()(xs)
     assert_same(z_o, z_n)
     assert_same(s_o, s_n)
+
+
+# --------------------------------------------------------------------------------------------
+# non-default parameters (every term of the equations non-zero), float64 inputs
+
+CUSTOM = {
+    "lif": sn.LIFParameters(
+        tau_syn_inv=torch.tensor(150.0),
+        tau_mem_inv=torch.tensor(70.0),
+        v_leak=torch.tensor(0.1),
+        v_th=torch.tensor(0.8),
+        v_reset=torch.tensor(-0.2),
+        method="tanh",
+        alpha=torch.tensor(3.0),
+    ),
+    "lif_box": sn.LIFBoxParameters(
+        tau_mem_inv=torch.tensor(70.0),
+        v_leak=torch.tensor(0.1),
+        v_th=torch.tensor(0.8),
+        v_reset=torch.tensor(-0.2),
+        method="triangle",
+        alpha=torch.tensor(0.5),
+    ),
+    "lif_adex": sn.LIFAdExParameters(
+        adaptation_current=torch.tensor(2.5),
+        adaptation_spike=torch.tensor(0.3),
+        delta_T=torch.tensor(0.7),
+        tau_ada_inv=torch.tensor(5.0),
+        v_leak=torch.tensor(0.1),
+        v_th=torch.tensor(0.9),
+        v_reset=torch.tensor(-0.1),
+        method="circ",
+        alpha=2.0,
+    ),
+    "lif_ex": sn.LIFExParameters(
+        delta_T=torch.tensor(0.3),
+        v_leak=torch.tensor(0.1),
+        v_reset=torch.tensor(-0.1),
+        method="tanh",
+        alpha=2.0,
+    ),
+    "lsnn": sn.LSNNParameters(
+        tau_adapt_inv=torch.tensor(20.0),
+        v_leak=torch.tensor(0.1),
+        v_th=torch.tensor(0.7),
+        v_reset=torch.tensor(-0.1),
+        beta=torch.tensor(0.5),
+        method="heavi_erfc",
+        alpha=0.5,
+    ),
+    "coba_lif": sn.CobaLIFParameters(
+        tau_syn_exc_inv=torch.tensor(0.5),
+        tau_syn_inh_inv=torch.tensor(0.3),
+        g_l=torch.tensor(0.1),
+        v_rest=torch.tensor(-30.0),
+        method="tanh",
+        alpha=0.1,
+    ),
+    "lif_refrac": sn.LIFRefracParameters(
+        sn.LIFParameters(
+            v_leak=torch.tensor(0.1), v_reset=torch.tensor(-0.3), method="tanh", alpha=torch.tensor(2.0)
+        ),
+        rho_reset=torch.tensor(3.0),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(CUSTOM))
+def test_feed_forward_step_with_custom_parameters_matches_norse(name: str) -> None:
+    case = FEED_FORWARD[name]
+    p = CUSTOM[name]
+    xs = spikes(40, case["amp"])
+    if case.get("signed"):
+        xs = xs * torch.where(torch.rand(T, N, generator=torch.Generator().manual_seed(41)) < 0.3, -1.0, 1.0)
+    p_n = to_norse(p)
+    run_pair(
+        lambda x, s: case["ours"](x, s, p),
+        lambda x, s: case["theirs"](x, s, p_n),
+        xs,
+        case["state"](),
+        min_spikes=50,
+    )
+
+
+def test_lif_float64_matches_norse() -> None:
+    p = lif_p("tanh", 2.0)
+    state = sn.LIFFeedForwardState(torch.zeros(N, dtype=torch.float64), torch.zeros(N, dtype=torch.float64))
+    run_pair(
+        lambda x, s: sn.lif_feed_forward_step(x, s, p),
+        lambda x, s: nt.lif_feed_forward_step(x, s, to_norse(p)),
+        spikes(42, 4.0).double(),
+        state,
+        min_spikes=50,
+    )
