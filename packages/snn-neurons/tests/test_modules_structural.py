@@ -104,6 +104,16 @@ def test_sequential_state_append_slicing_and_hooks() -> None:
     assert calls == ["LIFCell"]
 
 
+def test_sequential_state_follows_edits_of_the_stack() -> None:
+    net = sn.SequentialState(torch.nn.Linear(2, 2))
+    net.insert(0, sn.LIFCell())
+    net[1] = sn.LICell()
+    assert net.stateful_layers == [True, True]
+    _, states = net(torch.rand(3, 2))
+    assert all(s is not None for s in states)
+    assert sn.modules.structural.is_stateful(torch.nn.GRU(2, 2))
+
+
 def test_sequential_state_with_time_layers() -> None:
     torch.manual_seed(0)
     net = sn.SequentialState(sn.Lift(torch.nn.Linear(4, 3)), sn.LIF(), sn.LIFRecurrent(3, 2))

@@ -13,18 +13,33 @@ from torch import Tensor, nn
 __all__ = ["Lift", "RecurrentSequential", "RecurrentSequentialState", "SequentialState", "is_stateful"]
 
 
+_STATEFUL_BY_TYPE: dict[type, bool] = {}
+
+
+def _has_state_parameter(fn: Callable[..., Any]) -> bool:
+    try:
+        return "state" in inspect.signature(fn).parameters
+    except (TypeError, ValueError):  # builtins without a signature
+        return False
+
+
 def is_stateful(module: nn.Module) -> bool:
     """True when ``module`` takes and returns a state.
 
     That is: its ``forward`` has a parameter named ``state``, or it is a ``torch.nn.RNNBase``
-    (``RNN``/``LSTM``/``GRU``, whose second argument and output are the hidden state).
+    (``RNN``/``LSTM``/``GRU``, whose second argument and output are the hidden state). A
+    ``torch.compile`` wrapper is judged by the module it wraps. The answer is cached per class.
     """
+    module = getattr(module, "_orig_mod", module)
     if isinstance(module, nn.RNNBase):
         return True
-    try:
-        return "state" in inspect.signature(module.forward).parameters
-    except (TypeError, ValueError):  # builtins without a signature
-        return False
+    if "forward" in vars(module):  # an instance-level forward
+        return _has_state_parameter(module.forward)
+    cls = type(module)
+    cached = _STATEFUL_BY_TYPE.get(cls)
+    if cached is None:
+        cached = _STATEFUL_BY_TYPE[cls] = _has_state_parameter(cls.forward)
+    return cached
 
 
 class Lift(nn.Module):
@@ -104,14 +119,12 @@ class SequentialState(nn.Sequential):
         else:
             super().__init__(*modules)
         self.return_hidden = bool(return_hidden)
-        self.stateful_layers = [is_stateful(m) for m in self]
         self.forward_state_hooks: list[torch.utils.hooks.RemovableHandle] = []
 
-    def append(self, module: nn.Module) -> SequentialState:
-        """Append ``module`` at the end (its statefulness is detected as for the others)."""
-        super().append(module)
-        self.stateful_layers.append(is_stateful(module))
-        return self
+    @property
+    def stateful_layers(self) -> list[bool]:
+        """For each module, whether it is stateful (see :func:`is_stateful`); follows edits of the stack."""
+        return [is_stateful(m) for m in self]
 
     def register_forward_state_hooks(self, forward_hook: Callable[[nn.Module, Any, Any], Any]) -> None:
         """Register ``forward_hook(module, input, output)`` as a forward hook on every stateful module.
@@ -144,7 +157,8 @@ class SequentialState(nn.Sequential):
         new_states: list[Any] = []
         hidden = []
         x = input_tensor
-        for module, stateful, s in zip(self, self.stateful_layers, state):
+        for module, s in zip(self, state):
+            stateful = is_stateful(module)
             if stateful:
                 x, s = module(x, s)
                 new_states.append(s)
