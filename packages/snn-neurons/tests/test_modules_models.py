@@ -457,3 +457,12 @@ def test_integer_spike_input_gets_default_float_states() -> None:
     assert s.v.dtype == torch.get_default_dtype()
     ref, _ = sn.LIF()(xs.float())
     assert torch.equal(z, ref)
+
+
+def test_leaky_integrator_modules_pass_gradcheck_in_float64() -> None:
+    xs = drive(3.0, seed=13, shape=(6, 2, 3), dtype=torch.float64).requires_grad_(True)
+    assert torch.autograd.gradcheck(lambda x: sn.LI()(x)[0], (xs,))
+    assert torch.autograd.gradcheck(lambda x: sn.LICell()(x)[1].i, (xs[0],))
+    torch.manual_seed(0)
+    readout = sn.LILinearCell(3, 2).double()
+    assert torch.autograd.gradcheck(lambda x: readout(x)[0], (xs[0],))
