@@ -104,8 +104,10 @@ def stp_step(
         >>> out, s.u, s.x
         (tensor([0.4500]), tensor([0.4500]), tensor([0.5500]))
     """
-    du = -p.tau_f_inv * s.u
-    u = s.u + dt * du + p.U * (1 - s.u) * z
-    dx = p.tau_d_inv * (1 - s.x)
-    x = s.x + dt * dx - u * s.x * z
-    return u * s.x * z, TsodyksMakramState(u=u, x=x)
+    # Groupings follow Norse's evaluation order so that the numbers agree to the last bit.
+    leak = dt * ((-p.tau_f_inv) * s.u)
+    facilitated = (s.u + leak) + (p.U * (1 - s.u)) * z
+    recovery = dt * (p.tau_d_inv * (1 - s.x))
+    depleted = (s.x + recovery) - (facilitated * s.x) * z
+    # The efficacy is its own product (not shared with the depletion) so gradients sum in Norse's order.
+    return (facilitated * s.x) * z, TsodyksMakramState(u=facilitated, x=depleted)
