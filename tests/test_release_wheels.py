@@ -87,7 +87,6 @@ def test_core_wheel_alone(built: dict[str, Path], tmp_path: Path) -> None:
         "--rootdir",
         str(built["source"]),
         str(tests / "test_testing.py"),
-        str(tests / "test_plugins.py"),
         cwd=tmp_path,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
