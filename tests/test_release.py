@@ -160,3 +160,18 @@ def test_unknown_distribution_is_named(scratch: Path) -> None:
     result = release(scratch, "snn-nope", "patch")
     assert result.returncode == 1
     assert "'snn-nope' is not a package" in result.stderr
+
+
+def test_each_package_reports_its_own_version() -> None:
+    """``<package>.__version__`` comes from the installed metadata and equals the static pyproject version."""
+    import importlib
+    from importlib.metadata import PackageNotFoundError, version
+
+    workspace = load_workspace(ROOT)
+    for name in workspace.names:
+        try:
+            installed = version(name)
+        except PackageNotFoundError:
+            continue  # not installed in this environment
+        module = importlib.import_module(workspace[name].import_name)
+        assert module.__version__ == installed == workspace[name].version, name
