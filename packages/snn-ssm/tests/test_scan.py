@@ -27,6 +27,20 @@ def test_linear_scan_matches_loop(chunk_size, steps):
     torch.testing.assert_close(last, ref_last, atol=1e-13, rtol=1e-13)
 
 
+@pytest.mark.parametrize("chunk_size", CHUNKS)
+def test_linear_scan_with_log_decays_matches_loop(chunk_size):
+    g = _gen(5)
+    log_a = -3 * torch.rand(29, 2, 3, generator=g, dtype=torch.float64)
+    b = torch.randn(29, 2, 3, generator=g, dtype=torch.float64)
+    h0 = torch.randn(2, 3, generator=g, dtype=torch.float64)
+    states, last = linear_scan(log_a.exp(), b, h0, log_a=log_a, chunk_size=chunk_size)
+    ref_states, ref_last = sequential_scan(log_a.exp(), b, h0)
+    torch.testing.assert_close(states, ref_states, atol=1e-13, rtol=1e-13)
+    torch.testing.assert_close(last, ref_last, atol=1e-13, rtol=1e-13)
+    with pytest.raises(ValueError, match="log_a"):
+        linear_scan(log_a.exp(), b, log_a=log_a[:, :1])
+
+
 def test_linear_scan_hand_values_and_default_zero_state():
     a = torch.full((4, 1), 0.5)
     b = torch.ones(4, 1)

@@ -251,7 +251,7 @@ def s5_sequence(
 # ----------------------------------------------------------------------------------------------- S6 core
 
 
-def selective_discretize(x: Tensor, p: S6Parameters) -> tuple[Tensor, Tensor, Tensor]:
+def selective_discretize(x: Tensor, p: S6Parameters) -> tuple[Tensor, Tensor, Tensor, Tensor]:
     r"""Input-dependent step size and matrices of the selective SSM (S6).
 
     $$(\delta, B_t, C_t) = x W_x^\top, \quad \Delta = \operatorname{softplus}(\delta W_\Delta^\top + b_\Delta),
@@ -262,16 +262,18 @@ def selective_discretize(x: Tensor, p: S6Parameters) -> tuple[Tensor, Tensor, Te
         p: parameters.
 
     Returns:
-        ``(a_bar, b_bar, c_t)``: ``[..., N, d]``, ``[..., N, d]`` and ``[..., 1, d]``.
+        ``(a_bar, b_bar, c_t, log_a_bar)``: ``[..., N, d]``, ``[..., N, d]``, ``[..., 1, d]`` and
+        $\Delta A = \log \bar A$, ``[..., N, d]``.
     """
     d_state = p.A_log.shape[-1]
     rank = p.dt_proj_weight.shape[-1]
     delta, b_t, c_t = torch.split(F.linear(x, p.x_proj_weight), [rank, d_state, d_state], dim=-1)
     step = F.softplus(F.linear(delta, p.dt_proj_weight, p.dt_proj_bias)).unsqueeze(-1)
     a = -torch.exp(p.A_log)
-    a_bar = torch.exp(step * a)
+    log_a_bar = step * a
+    a_bar = torch.exp(log_a_bar)
     b_bar = (a_bar - 1) / (a + _SELECTIVE_EPS) * b_t.unsqueeze(-2)
-    return a_bar, b_bar, c_t.unsqueeze(-2)
+    return a_bar, b_bar, c_t.unsqueeze(-2), log_a_bar
 
 
 def s6_step(x: Tensor, state: Tensor, p: S6Parameters) -> tuple[Tensor, Tensor]:
@@ -288,7 +290,7 @@ def s6_step(x: Tensor, state: Tensor, p: S6Parameters) -> tuple[Tensor, Tensor]:
     Returns:
         ``(y, h)`` with ``y`` shaped like ``x``.
     """
-    a_bar, b_bar, c_t = selective_discretize(x, p)
+    a_bar, b_bar, c_t, _ = selective_discretize(x, p)
     h = state * a_bar + b_bar * x.unsqueeze(-1)
     return torch.sum(h * c_t, dim=-1) + x * p.D, h
 
@@ -310,8 +312,8 @@ def s6_sequence(
     Returns:
         ``(y, h)``: outputs ``[T, ..., N]`` and the final state ``[..., N, d]``.
     """
-    a_bar, b_bar, c_t = selective_discretize(x, p)
-    h, h_last = linear_scan(a_bar, b_bar * x.unsqueeze(-1), state, chunk_size=chunk_size)
+    a_bar, b_bar, c_t, log_a_bar = selective_discretize(x, p)
+    h, h_last = linear_scan(a_bar, b_bar * x.unsqueeze(-1), state, log_a=log_a_bar, chunk_size=chunk_size)
     return torch.sum(h * c_t, dim=-1) + x * p.D, h_last
 
 

@@ -87,7 +87,12 @@ def sequential_scan(a: Tensor, b: Tensor, h0: Tensor) -> tuple[Tensor, Tensor]:
 
 
 def linear_scan(
-    a: Tensor, b: Tensor, h0: Tensor | None = None, *, chunk_size: int | None = None
+    a: Tensor,
+    b: Tensor,
+    h0: Tensor | None = None,
+    *,
+    log_a: Tensor | None = None,
+    chunk_size: int | None = None,
 ) -> tuple[Tensor, Tensor]:
     r"""Chunked scan of $h_t = a_t \odot h_{t-1} + b_t$ with time-varying decays (S6, Mamba).
 
@@ -97,13 +102,15 @@ def linear_scan(
         a: decays, time-first ``[T, ...]`` with the same shape as ``b``.
         b: inputs ``[T, ...]``.
         h0: state before the first step, broadcastable to ``b.shape[1:]``; zeros when ``None``.
+        log_a: optionally $\log a$ (same shape); the within-chunk decay products are then one
+            cumulative sum, $\prod_r a_r = e^{\sum_r \log a_r}$, instead of a product per step.
         chunk_size: chunk length $L$; default $\lceil\sqrt{T}\rceil$.
 
     Returns:
         ``(h, h_last)``: every state ``[T, ...]`` and the state after the last step.
 
     Raises:
-        ValueError: if ``a`` and ``b`` differ in shape, ``b`` has no time axis or ``chunk_size`` is invalid.
+        ValueError: if ``a``, ``b`` (and ``log_a``) differ in shape, ``b`` has no time axis or ``chunk_size`` is invalid.
 
     Example:
         >>> a = torch.full((5, 2), 0.5); b = torch.ones(5, 2)
@@ -112,6 +119,8 @@ def linear_scan(
     """
     if a.shape != b.shape:
         raise ValueError(f"a and b must have the same shape, got a {tuple(a.shape)} and b {tuple(b.shape)}")
+    if log_a is not None and log_a.shape != a.shape:
+        raise ValueError(f"log_a must have the shape of a {tuple(a.shape)}, got {tuple(log_a.shape)}")
     if b.dim() < 1:
         raise ValueError("b must be time-first [T, ...], got a 0-d tensor")
     num_steps = b.shape[0]
@@ -131,20 +140,28 @@ def linear_scan(
         a_steps = a_c.unbind(1)
         b_steps = b_c.unbind(1)
         local_h = b_steps[0]
-        decay = a_steps[0]
-        locals_, decays = [local_h], [decay]
-        for a_l, b_l in zip(a_steps[1:], b_steps[1:]):
-            local_h = a_l * local_h + b_l
-            decay = decay * a_l
-            locals_.append(local_h)
-            decays.append(decay)
+        locals_ = [local_h]
+        if log_a is None:
+            decay = a_steps[0]
+            decays = [decay]
+            for a_l, b_l in zip(a_steps[1:], b_steps[1:]):
+                local_h = torch.addcmul(b_l, a_l, local_h)
+                decay = decay * a_l
+                locals_.append(local_h)
+                decays.append(decay)
+            decay_c = torch.stack(decays, 1)
+        else:
+            for a_l, b_l in zip(a_steps[1:], b_steps[1:]):
+                local_h = torch.addcmul(b_l, a_l, local_h)
+                locals_.append(local_h)
+            decay_c = torch.exp(log_a[start:stop].reshape(chunks, size, *rest_shape).cumsum(1))
         carries = []
         h = h_in
-        for end_h, end_decay in zip(local_h.unbind(0), decay.unbind(0)):
+        for end_h, end_decay in zip(local_h.unbind(0), decay_c[:, -1].unbind(0)):
             carries.append(h)
-            h = end_decay * h + end_h
+            h = torch.addcmul(end_h, end_decay, h)
         carry = torch.stack(carries).unsqueeze(1)
-        states = torch.stack(locals_, 1) + torch.stack(decays, 1) * carry
+        states = torch.addcmul(torch.stack(locals_, 1), decay_c, carry)
         return states.reshape(chunks * size, *rest_shape), h
 
     pieces, h_last = _split_time(num_steps, length, run, h0)
