@@ -11,7 +11,8 @@ import torch
 import snn_neurons
 
 MODULES = [
-    "_validation", "reset", "iaf", "leaky_integrator", "lif", "lif_box", "lif_refrac", "izhikevich",
+    "_validation", "reset", "iaf", "leaky_integrator", "lif", "lif_box", "lif_refrac", "izhikevich", "coba_lif",
+    "lif_adex", "lif_ex", "lsnn", "lif_mc",
     "regularization",
 ]  # fmt: skip
 

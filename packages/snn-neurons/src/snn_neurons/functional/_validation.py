@@ -135,6 +135,14 @@ def check_state_shape(state: Any, x: Tensor, name: str = "state") -> Any:
 
     Raises:
         ValueError: naming the field, its shape and the input's shape.
+
+    Args:
+        state: a state NamedTuple (nested ones are checked field by field).
+        x: the input of one time step.
+        name: the argument name used in error messages.
+
+    Returns:
+        ``state`` itself.
     """
     if not _is_namedtuple(state):
         raise TypeError(f"{name} must be a state NamedTuple, got {type(state).__name__}")

@@ -111,6 +111,12 @@ def coba_lif_feed_forward_step(
 
     Returns:
         ``(z, CobaLIFFeedForwardState(v', g_e', g_i'))``.
+
+    Example:
+        >>> s = CobaLIFFeedForwardState(torch.full((2,), -20.0), torch.zeros(2), torch.zeros(2))
+        >>> z, s = coba_lif_feed_forward_step(torch.tensor([100.0, -5.0]), s)
+        >>> z, s.v
+        (tensor([1., 0.]), tensor([-70.0000, -21.9996]))
     """
     g_e = state.g_e + relu(input_tensor)
     g_i = state.g_i + relu(-input_tensor)
@@ -136,6 +142,14 @@ def coba_lif_step(
     then the update of :func:`coba_lif_feed_forward_step`. Norse 1.1.0 overwrites the input jump
     with the recurrent one, so external input is lost there; this function keeps both (see
     "Differences from Norse").
+
+    Args:
+        input_spikes: input of this step (added to the synaptic current).
+        state: previous state.
+        input_weights: input weights ``[hidden, in]``.
+        recurrent_weights: recurrent weights ``[hidden, hidden]``.
+        p: parameters.
+        dt: time step.
 
     Returns:
         ``(z', CobaLIFState(z', v', g_e', g_i'))``.

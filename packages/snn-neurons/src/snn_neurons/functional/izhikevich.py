@@ -135,6 +135,18 @@ def create_izhikevich_spiking_behavior(
 
     The returned tensors are fresh; as in Norse, ``v`` requires grad.
 
+    Args:
+        a: time scale of the recovery variable.
+        b: sensitivity of the recovery variable to the voltage.
+        c: after-spike reset value of the voltage.
+        d: after-spike increment of the recovery variable.
+        v_rest: initial voltage.
+        u_rest: initial recovery value before the factor ``b``.
+        tau_inv: inverse time constant.
+
+    Returns:
+        an :class:`IzhikevichSpikingBehavior`.
+
     Example:
         >>> beh = create_izhikevich_spiking_behavior(0.02, 0.2, -65, 6, -70, -70)
         >>> beh.s.u
@@ -256,6 +268,14 @@ def izhikevich_recurrent_step(
     dt: float = 0.001,
 ) -> tuple[Tensor, IzhikevichRecurrentState]:
     r"""Recurrent Izhikevich step: the drive is $(\ldots + W_{in} I) + W_{rec} z$ inside the $v$ update.
+
+    Args:
+        input_current: input current of this step.
+        s: previous state.
+        input_weights: input weights ``[hidden, in]``.
+        recurrent_weights: recurrent weights ``[hidden, hidden]``.
+        p: parameters.
+        dt: time step.
 
     Returns:
         ``(z', IzhikevichRecurrentState(z', v', u'))``.

@@ -169,6 +169,12 @@ def lif_feed_forward_step_sparse(
 
     Same arithmetic; the input may be dense or sparse, the state stays dense.
 
+    Args:
+        input_tensor: input of this step.
+        state: previous state.
+        p: parameters.
+        dt: time step.
+
     Returns:
         ``(z.to_sparse(), LIFFeedForwardState(v', i'))``.
     """
@@ -249,6 +255,17 @@ def lif_step_sparse(
 
     ``input_spikes`` and ``state.z`` are sparse COO ``[batch, features]``; the reset does not detach
     ``z`` (as in Norse). The returned spikes are sparse and are stored in the state.
+
+    Args:
+        input_spikes: sparse COO input spikes ``[batch, in]``.
+        state: previous state.
+        input_weights: input weights ``[hidden, in]``.
+        recurrent_weights: recurrent weights ``[hidden, hidden]``.
+        p: parameters.
+        dt: time step.
+
+    Returns:
+        ``(z', LIFState(z', v', i'))`` with sparse ``z'``.
     """
     i_jump = (
         state.i
@@ -273,6 +290,14 @@ def lif_step_integral(
 
     Returns the spikes of **every** step, ``[T, batch, hidden]``, as documented (Norse 1.1.0
     returns only the last step's spikes; see "Differences from Norse").
+
+    Args:
+        input_tensor: time-first input ``[T, batch, in]``.
+        state: previous state.
+        input_weights: input weights ``[hidden, in]``.
+        recurrent_weights: recurrent weights ``[hidden, hidden]``.
+        p: parameters.
+        dt: time step.
 
     Returns:
         ``(z [T, ...], final state)``.

@@ -109,8 +109,19 @@ def lif_adex_feed_forward_step(
 
     The default state ``(0, 0, 0)`` broadcasts, so the function runs without a state (``lift``).
 
+    Args:
+        input_spikes: input of this step (added to the synaptic current).
+        state: previous state.
+        p: parameters.
+        dt: time step.
+
     Returns:
         ``(z, LIFAdExFeedForwardState(v', i', a'))``.
+
+    Example:
+        >>> z, s = lif_adex_feed_forward_step(torch.tensor([1.0, 30.0]))
+        >>> z, s.a
+        (tensor([0., 1.]), tensor([0.0000, 0.0200]))
     """
     z_new, v_new, i_new, a_new = _adex_update(state.i + input_spikes, state.v, state.a, p, dt)
     return z_new, LIFAdExFeedForwardState(v_new, i_new, a_new)
@@ -126,6 +137,14 @@ def lif_adex_step(
 ) -> tuple[Tensor, LIFAdExState]:
     r"""Recurrent AdEx step: $j = (i + W_{in} x) + W_{rec} z$, then the update of
     :func:`lif_adex_feed_forward_step`.
+
+    Args:
+        input_spikes: input of this step (added to the synaptic current).
+        state: previous state.
+        input_weights: input weights ``[hidden, in]``.
+        recurrent_weights: recurrent weights ``[hidden, hidden]``.
+        p: parameters.
+        dt: time step.
 
     Returns:
         ``(z', LIFAdExState(z', v', i', a'))``.
@@ -155,8 +174,19 @@ def lif_adex_current_encoder(
     pre-step voltage, then the spike jump). Norse 1.1.0 drops ``dt`` and the ``a +`` term and uses the
     post-reset voltage, which makes ``a`` explode; see "Differences from Norse".
 
+    Args:
+        input_current: input current of this step.
+        voltage: membrane voltage.
+        adaptation: adaptation current.
+        p: parameters.
+        dt: time step.
+
     Returns:
         ``(z, v', a')``.
+
+    Example:
+        >>> lif_adex_current_encoder(torch.tensor([1.0, 40.0]), torch.zeros(2), torch.zeros(2))
+        (tensor([0., 1.]), tensor([0.1068, 0.0000]), tensor([0.0000, 0.0200]))
     """
     dv_leak = p.v_leak - voltage
     dv_exp = p.delta_T * torch.exp((voltage - p.v_th) / p.delta_T)

@@ -126,6 +126,16 @@ def lif_feed_forward_adjoint_step_sparse(
     p: LIFParameters = LIFParameters(),
     dt: float = 0.001,
 ) -> tuple[Tensor, LIFFeedForwardState]:
-    """:func:`lif_feed_forward_adjoint_step` that stores sparse tensors; returns dense spikes."""
+    """:func:`lif_feed_forward_adjoint_step` that stores sparse tensors; returns dense spikes.
+
+    Args:
+        input: input of this step.
+        s: previous state.
+        p: parameters.
+        dt: time step.
+
+    Returns:
+        ``(z, LIFFeedForwardState(v', i'))`` with dense ``z``.
+    """
     z, v, i = LIFFeedForwardSparseAdjointFunction.apply(input, s.v, s.i, p, dt)
     return z, LIFFeedForwardState(v, i)

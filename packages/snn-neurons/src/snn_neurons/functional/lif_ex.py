@@ -92,8 +92,19 @@ def lif_ex_feed_forward_step(
 
     The default state ``(0, 0)`` broadcasts, so the function runs without a state.
 
+    Args:
+        input_spikes: input of this step (added to the synaptic current).
+        state: previous state.
+        p: parameters.
+        dt: time step.
+
     Returns:
         ``(z, LIFExFeedForwardState(v', i'))``.
+
+    Example:
+        >>> z, s = lif_ex_feed_forward_step(torch.tensor([1.0, 30.0]))
+        >>> z, s.v
+        (tensor([0., 1.]), tensor([0.1068, 0.0000]))
     """
     z_new, v_new, i_new = _ex_update(state.i + input_spikes, state.v, p, dt)
     return z_new, LIFExFeedForwardState(v_new, i_new)
@@ -108,6 +119,14 @@ def lif_ex_step(
     dt: float = 0.001,
 ) -> tuple[Tensor, LIFExState]:
     r"""Recurrent exponential LIF step: $j = (i + W_{in} x) + W_{rec} z$, then the feed-forward update.
+
+    Args:
+        input_tensor: input of this step.
+        state: previous state.
+        input_weights: input weights ``[hidden, in]``.
+        recurrent_weights: recurrent weights ``[hidden, hidden]``.
+        p: parameters.
+        dt: time step.
 
     Returns:
         ``(z', LIFExState(z', v', i'))``.
@@ -129,8 +148,18 @@ def lif_ex_current_encoder(
        v_1 = v + (\Delta t\,\tau_{mem}^{-1})(((v_{leak} - v) + e) + I),\quad
        z = \Theta(v_1 - v_{th}),\quad v' = v_1 - z\,(v_1 - v_{reset}) $$
 
+    Args:
+        input_current: input current of this step.
+        voltage: membrane voltage.
+        p: parameters.
+        dt: time step.
+
     Returns:
         ``(z, v')``.
+
+    Example:
+        >>> lif_ex_current_encoder(torch.tensor([1.0, 40.0]), torch.zeros(2))
+        (tensor([0., 1.]), tensor([0.1068, 0.0000]))
     """
     dv_leak = p.v_leak - voltage
     dv_exp = p.delta_T * torch.exp((voltage - p.v_th) / p.delta_T)

@@ -43,6 +43,12 @@ def lif_mc_feed_forward_step(
 
     Returns:
         ``(z, LIFFeedForwardState(v', i'))``.
+
+    Example:
+        >>> g = torch.tensor([[0.0, 100.0], [0.0, 0.0]])
+        >>> s = LIFFeedForwardState(torch.tensor([0.0, 1.0]), torch.zeros(2))
+        >>> lif_mc_feed_forward_step(torch.zeros(2), s, g)[1].v
+        tensor([0.0900, 0.9000])
     """
     v_coupled = state.v + dt * linear(state.v, g_coupling)
     return lif_feed_forward_step(input_tensor, LIFFeedForwardState(v_coupled, state.i), p, dt)
@@ -60,6 +66,15 @@ def lif_mc_step(
     r"""A recurrent :func:`lif_step`, then the coupling $v' = v_{LIF} + \Delta t\,(v_{LIF} G^T)$.
 
     (The recurrent variant couples *after* the LIF step, the feed-forward one *before*, as in Norse.)
+
+    Args:
+        input_tensor: input of this step.
+        state: previous state.
+        input_weights: input weights ``[hidden, in]``.
+        recurrent_weights: recurrent weights ``[hidden, hidden]``.
+        g_coupling: coupling matrix ``[n, n]`` over the last dimension.
+        p: parameters.
+        dt: time step.
 
     Returns:
         ``(z', LIFState(z', v', i'))``.
@@ -100,6 +115,15 @@ def lif_mc_neuron_step(
     """The step registered as ``"lif_mc"``: :func:`lif_mc_feed_forward_step` with ``p.g_coupling``.
 
     Without a coupling matrix it is :func:`lif_feed_forward_step`.
+
+    Args:
+        input_tensor: input of this step.
+        state: previous state.
+        p: parameters.
+        dt: time step.
+
+    Returns:
+        ``(z, LIFFeedForwardState(v', i'))``.
     """
     if p.g_coupling is None:
         return lif_feed_forward_step(input_tensor, state, p, dt)  # type: ignore[arg-type]

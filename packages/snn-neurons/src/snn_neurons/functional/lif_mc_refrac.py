@@ -85,6 +85,15 @@ def lif_mc_refrac_step(
 ) -> tuple[Tensor, LIFRefracState]:
     r"""Recurrent variant: after the step $i' = (i_1 + W_{in} x) + W_{rec} z_{prev}$.
 
+    Args:
+        input_tensor: input of this step.
+        state: previous state.
+        input_weights: input weights ``[hidden, in]``.
+        recurrent_weights: recurrent weights ``[hidden, hidden]``.
+        g_coupling: coupling matrix ``[n, n]`` over the last dimension.
+        p: parameters.
+        dt: time step.
+
     Returns:
         ``(z', LIFRefracState(LIFState(z', v', i'), rho'))``.
     """
@@ -114,7 +123,17 @@ def lif_mc_refrac_neuron_step(
     input_tensor: Tensor, state: LIFRefracFeedForwardState, p: LIFMCRefracParameters, dt: float = 0.001
 ) -> tuple[Tensor, LIFRefracFeedForwardState]:
     """The step registered as ``"lif_mc_refrac"``: :func:`lif_mc_refrac_feed_forward_step` with
-    ``p.g_coupling`` (``None`` acts as a zero matrix: the coupling term is left out)."""
+    ``p.g_coupling`` (``None`` acts as a zero matrix: the coupling term is left out).
+
+    Args:
+        input_tensor: input of this step.
+        state: previous state.
+        p: parameters.
+        dt: time step.
+
+    Returns:
+        ``(z, LIFRefracFeedForwardState(LIFFeedForwardState(v', i'), rho'))``.
+    """
     if p.g_coupling is not None:
         return lif_mc_refrac_feed_forward_step(input_tensor, state, p.g_coupling, p, dt)  # type: ignore[arg-type]
     lif = p.lif

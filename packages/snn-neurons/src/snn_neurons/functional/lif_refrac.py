@@ -108,6 +108,12 @@ def lif_refrac_feed_forward_step(
 
     Runs :func:`lif_feed_forward_step`, then :func:`compute_refractory_update`.
 
+    Args:
+        input_tensor: input of this step.
+        state: previous state.
+        p: parameters.
+        dt: time step.
+
     Returns:
         ``(z, LIFRefracFeedForwardState(LIFFeedForwardState(v', i'), rho'))``.
 
@@ -132,6 +138,14 @@ def lif_refrac_step(
 ) -> tuple[Tensor, LIFRefracState]:
     r"""One step of a recurrent refractory LIF neuron: :func:`lif_step`, then the refractory update.
 
+    Args:
+        input_tensor: input of this step.
+        state: previous state.
+        input_weights: input weights ``[hidden, in]``.
+        recurrent_weights: recurrent weights ``[hidden, hidden]``.
+        p: parameters.
+        dt: time step.
+
     Returns:
         ``(z', LIFRefracState(LIFState(z', v', i'), rho'))``.
     """
@@ -148,7 +162,19 @@ def lif_refrac_step_sparse(
     p: LIFRefracParameters = LIFRefracParameters(),
     dt: float = 0.001,
 ) -> tuple[Tensor, LIFRefracState]:
-    """:func:`lif_refrac_step` on sparse spikes (via :func:`lif_step_sparse`)."""
+    """:func:`lif_refrac_step` on sparse spikes (via :func:`lif_step_sparse`).
+
+    Args:
+        input_tensor: sparse COO input spikes ``[batch, in]``.
+        state: previous state.
+        input_weights: input weights ``[hidden, in]``.
+        recurrent_weights: recurrent weights ``[hidden, hidden]``.
+        p: parameters.
+        dt: time step.
+
+    Returns:
+        ``(z', LIFRefracState(LIFState(z', v', i'), rho'))`` with sparse ``z'``.
+    """
     z_new, s_new = lif_step_sparse(input_tensor, state.lif, input_weights, recurrent_weights, p.lif, dt)
     v_new, z_new, rho_new = compute_refractory_update(state, z_new, s_new.v, p)
     return z_new, LIFRefracState(LIFState(z_new, v_new, s_new.i), rho_new)

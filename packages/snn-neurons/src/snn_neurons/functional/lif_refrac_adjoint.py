@@ -77,6 +77,12 @@ def lif_refrac_feed_forward_adjoint_step(
 ) -> tuple[Tensor, LIFRefracFeedForwardState]:
     r""":func:`lif_refrac_feed_forward_step` with the adjoint backward pass of this module.
 
+    Args:
+        input: input of this step.
+        s: previous state.
+        p: parameters.
+        dt: time step.
+
     Returns:
         ``(z, LIFRefracFeedForwardState(LIFFeedForwardState(v', i'), rho'))``.
     """

@@ -96,6 +96,12 @@ def lsnn_feed_forward_step(
 
     Returns:
         ``(z, LSNNFeedForwardState(v', i', b'))``.
+
+    Example:
+        >>> s = LSNNFeedForwardState(torch.tensor([0.0, 0.9]), torch.tensor([0.0, 5.0]), torch.ones(2))
+        >>> z, s = lsnn_feed_forward_step(torch.tensor([1.0, 1.0]), s)
+        >>> z, s.b
+        (tensor([0., 1.]), tensor([1.0000, 2.8000]))
     """
     z_new, v_decayed, i_decayed, b_decayed = _lsnn_decay(state.v, state.i, state.b, p, dt)
     v_new = (1 - z_new) * v_decayed + z_new * p.v_reset
@@ -115,6 +121,14 @@ def lsnn_step(
     r"""Recurrent LSNN step: after the update $i' = (i_1 + W_{in} x) + W_{rec} z_{prev}$.
 
     The reset and the threshold jump use ``z.detach()``.
+
+    Args:
+        input_tensor: input of this step.
+        state: previous state.
+        input_weights: input weights ``[hidden, in]``.
+        recurrent_weights: recurrent weights ``[hidden, hidden]``.
+        p: parameters.
+        dt: time step.
 
     Returns:
         ``(z', LSNNState(z', v', i', b'))``.

@@ -137,6 +137,12 @@ def lsnn_feed_forward_adjoint_step(
 ) -> tuple[Tensor, LSNNFeedForwardState]:
     """:func:`lsnn_feed_forward_step` with the adjoint backward pass of this module.
 
+    Args:
+        input: input of this step.
+        s: previous state.
+        p: parameters.
+        dt: time step.
+
     Returns:
         ``(z, LSNNFeedForwardState(v', i', b'))``.
     """
@@ -153,6 +159,14 @@ def lsnn_adjoint_step(
     dt: float = 0.001,
 ) -> tuple[Tensor, LSNNState]:
     """:func:`lsnn_step` with the adjoint backward pass (``[batch, features]`` tensors).
+
+    Args:
+        input: input of this step.
+        s: previous state.
+        input_weights: input weights ``[hidden, in]``.
+        recurrent_weights: recurrent weights ``[hidden, hidden]``.
+        p: parameters.
+        dt: time step.
 
     Returns:
         ``(z', LSNNState(z', v', i', b'))``.

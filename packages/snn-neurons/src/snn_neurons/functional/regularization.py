@@ -21,6 +21,11 @@ Accumulator = Callable[[Tensor, Any, Any], Any]
 def spike_accumulator(z: Tensor, _: Any, state: Tensor | None = None) -> Tensor:
     r"""Total spike count: $\mathrm{state}' = \mathrm{state} + \sum z$ (starting from 0).
 
+    Args:
+        z: spikes of this step.
+        _: ignored (the neuron state).
+        state: the previous count, or ``None`` to start at 0.
+
     Returns:
         A 0-dim tensor.
 
@@ -33,6 +38,14 @@ def spike_accumulator(z: Tensor, _: Any, state: Tensor | None = None) -> Tensor:
 
 def voltage_accumulator(z: Tensor, s: Any, state: Tensor | None = None) -> Tensor:
     r"""Summed voltage: $\mathrm{state}' = \mathrm{state} + s.v$ (starting from zeros like ``s.v``).
+
+    Args:
+        z: spikes of this step.
+        s: the neuron state (its ``v`` is read).
+        state: the previous sum, or ``None`` to start at zeros.
+
+    Returns:
+        The summed voltage.
 
     Example:
         >>> voltage_accumulator(None, LIFFeedForwardState(torch.ones(2), torch.zeros(2)))

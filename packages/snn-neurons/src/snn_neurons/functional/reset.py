@@ -18,6 +18,15 @@ ResetMethod = Callable[[Tensor, Tensor, Tensor, Tensor], Tensor]
 def reset_value(z: Tensor, v: Tensor, reset: Tensor, th: Tensor) -> Tensor:
     r"""Reset to a value: $v' = (1 - z)\,v + z\,v_{reset}$.
 
+    Args:
+        z: spikes of this step.
+        v: voltage.
+        reset: reset potential.
+        th: threshold potential.
+
+    Returns:
+        The reset voltage.
+
     Example:
         >>> reset_value(torch.tensor([0.0, 1.0]), torch.tensor([0.5, 1.2]), torch.tensor(0.0), torch.tensor(1.0))
         tensor([0.5000, 0.0000])
@@ -27,6 +36,15 @@ def reset_value(z: Tensor, v: Tensor, reset: Tensor, th: Tensor) -> Tensor:
 
 def reset_subtract(z: Tensor, v: Tensor, reset: Tensor, th: Tensor) -> Tensor:
     r"""Reset by subtraction: $v' = (1 - z)\,v + z\,(v - v_{th})$.
+
+    Args:
+        z: spikes of this step.
+        v: voltage.
+        reset: reset potential.
+        th: threshold potential.
+
+    Returns:
+        The reset voltage.
 
     Example:
         >>> reset_subtract(torch.tensor([0.0, 1.0]), torch.tensor([0.5, 1.25]), torch.tensor(0.0), torch.tensor(1.0))
