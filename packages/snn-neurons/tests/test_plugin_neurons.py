@@ -139,3 +139,24 @@ def test_neuron_gradients_flow_to_input() -> None:
     out.sum().backward()
     assert xs.grad is not None
     assert xs.grad.abs().sum() > 0
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+@pytest.mark.parametrize("name", NAMES)
+def test_neuron_runs_on_cuda_with_states_on_the_device(name: str) -> None:
+    xs = (torch.rand(10, 2, 4, device="cuda") < 0.5).float() * 5
+    out, state = snn_core.Neuron(name)(xs)
+    assert out.device.type == "cuda"
+    for leaf in _leaves(state):
+        assert leaf.device.type == "cuda"
+    cpu_out, _ = snn_core.Neuron(name)(xs.cpu())
+    torch.testing.assert_close(out.cpu(), cpu_out)
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_lif_parameters_cuda_roundtrip() -> None:
+    p = sn.LIFParameters(v_th=torch.ones(4)).cuda()
+    assert p.v_th.device.type == "cuda"
+    assert p.cpu().v_th.device.type == "cpu"
