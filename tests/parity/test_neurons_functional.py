@@ -830,3 +830,22 @@ def test_lif_float64_matches_norse() -> None:
         state,
         min_spikes=50,
     )
+
+
+def test_li_box_matches_norse() -> None:
+    p = sn.LIBoxParameters(tau_mem_inv=torch.tensor(70.0), v_leak=torch.tensor(0.1))
+    run_pair(
+        lambda x, s: sn.li_box_feed_forward_step(x, s, p),
+        lambda x, s: nt.li_box_feed_forward_step(x, s, to_norse(p)),
+        spikes(43, 4.0),
+        sn.LIBoxState(zeros()),
+        spiking=False,
+    )
+    w_in, _ = _weights(44, 2.0)
+    run_pair(
+        lambda x, s: sn.li_box_step(x, s, w_in, p),
+        lambda x, s: nt.li_box_step(x, s, w_in, to_norse(p)),
+        spikes(45, 1.0, (TR, B, IN)),
+        sn.LIBoxState(hz()),
+        spiking=False,
+    )

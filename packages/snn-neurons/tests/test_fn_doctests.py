@@ -11,7 +11,7 @@ import torch
 import snn_neurons
 
 MODULES = [
-    "_validation", "reset", "iaf", "leaky_integrator", "lif", "lif_box", "lif_refrac", "izhikevich", "coba_lif",
+    "_validation", "reset", "iaf", "leaky_integrator", "leaky_integrator_box", "lif", "lif_box", "lif_refrac", "izhikevich", "coba_lif",
     "lif_adex", "lif_ex", "lsnn", "lif_mc",
     "regularization",
 ]  # fmt: skip

@@ -479,3 +479,11 @@ def test_spike_and_voltage_accumulators() -> None:
     _, volts = sn.regularize_step(z, s, sn.voltage_accumulator, volts)
     close(volts, [1.0, 0.5, 0.0])
     assert sn.spike_accumulator(z, None).dim() == 0
+
+
+def test_li_box_by_hand() -> None:
+    v, s = sn.li_box_feed_forward_step(torch.tensor([2.0]), sn.LIBoxState(torch.tensor([1.0])))
+    close(v, [1.0 + 0.1 * (-1.0 + 2.0)])
+    assert v is s.v
+    v, _ = sn.li_box_step(torch.ones(1, 2), sn.LIBoxState(torch.zeros(1, 1)), torch.tensor([[1.0, 2.0]]))
+    close(v, [[0.3]])

@@ -18,6 +18,8 @@ from .izhikevich import *  # noqa: F403
 from .izhikevich import __all__ as _izhikevich
 from .leaky_integrator import *  # noqa: F403
 from .leaky_integrator import __all__ as _li
+from .leaky_integrator_box import *  # noqa: F403
+from .leaky_integrator_box import __all__ as _li_box
 from .lif import *  # noqa: F403
 from .lif import __all__ as _lif
 from .lif_adex import *  # noqa: F403
@@ -51,6 +53,7 @@ __all__: list[str] = [
     *_iaf,
     *_izhikevich,
     *_li,
+    *_li_box,
     *_lif,
     *_lif_adjoint,
     *_box,
