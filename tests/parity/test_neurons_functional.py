@@ -26,6 +26,7 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     import norse.torch as nt
     import norse.torch.functional.izhikevich as nt_izhikevich
+    from norse.torch.functional.adjoint.lif_adjoint import lif_adjoint_step as nt_lif_adjoint_step
     from norse.torch.functional.adjoint.lsnn_adjoint import lsnn_adjoint_step as nt_lsnn_adjoint_step
     from norse.torch.functional.lif import (
         lif_feed_forward_integral as nt_lif_feed_forward_integral,
@@ -848,4 +849,16 @@ def test_li_box_matches_norse() -> None:
         spikes(45, 1.0, (TR, B, IN)),
         sn.LIBoxState(hz()),
         spiking=False,
+    )
+
+
+def test_lif_adjoint_step_matches_norse() -> None:
+    w_in, w_rec = _weights(46, 4.0)
+    run_recurrent(
+        lambda x, s, wi, wr: sn.lif_adjoint_step(x, s, wi, wr, sn.LIFParameters()),
+        lambda x, s, wi, wr: nt_lif_adjoint_step(x, s, wi, wr, nt.LIFParameters()),
+        sn.LIFState(hz(), hz(), hz()),
+        spikes(47, 1.0, (TR, B, IN)),
+        w_in,
+        w_rec,
     )

@@ -134,3 +134,21 @@ def test_lif_refrac_adjoint_forward_and_rho_gradient() -> None:
     # rho == 1 ends the period: that element's gradient is (e * lambda_v'') * D+, with lambda_v'' = 0
     # here (no spike, no voltage gradient); the others pass lambda_rho through.
     torch.testing.assert_close(g_rho, torch.tensor([1.0, 0.0, 3.0]))
+
+
+def test_lif_recurrent_adjoint_forward_and_weight_gradients() -> None:
+    torch.manual_seed(4)
+    w_in = (torch.randn(4, 3) * 10).requires_grad_()
+    w_rec = torch.randn(4, 4).requires_grad_()
+    x = torch.rand(2, 3)
+    s = sn.LIFState(torch.zeros(2, 4), torch.rand(2, 4), torch.rand(2, 4))
+    z, s1 = sn.lif_adjoint_step(x, s, w_in, w_rec)
+    z_ref, s_ref = sn.lif_step(x, s, w_in, w_rec, sn.LIFParameters())
+    assert torch.equal(z, z_ref)
+    assert torch.equal(s1.v, s_ref.v)
+    assert torch.equal(s1.i, s_ref.i)
+    assert torch.equal(s1.z, z)
+    l_i = torch.randn(2, 4)
+    g_in, g_rec = torch.autograd.grad(s1.i, (w_in, w_rec), l_i)
+    torch.testing.assert_close(g_in, l_i.t() @ x)
+    torch.testing.assert_close(g_rec, l_i.t() @ z.detach())

@@ -23,13 +23,22 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from .lif import LIFFeedForwardState, LIFParameters, lif_feed_forward_step, lif_feed_forward_step_sparse
+from .lif import (
+    LIFFeedForwardState,
+    LIFParameters,
+    LIFState,
+    lif_feed_forward_step,
+    lif_feed_forward_step_sparse,
+    lif_step,
+)
 
 __all__ = [
     "LIFFeedForwardAdjointFunction",
     "LIFFeedForwardSparseAdjointFunction",
     "lif_feed_forward_adjoint_step",
     "lif_feed_forward_adjoint_step_sparse",
+    "LIFAdjointFunction",
+    "lif_adjoint_step",
 ]
 
 
@@ -139,3 +148,65 @@ def lif_feed_forward_adjoint_step_sparse(
     """
     z, v, i = LIFFeedForwardSparseAdjointFunction.apply(input, s.v, s.i, p, dt)
     return z, LIFFeedForwardState(v, i)
+
+
+class LIFAdjointFunction(torch.autograd.Function):
+    r"""``apply(input, z, v, i, W_in, W_rec, p, dt) -> (z', v', i')`` for the recurrent LIF step.
+
+    Besides the adjoint state it returns weight gradients $\lambda_i^T x$ and $\lambda_i^T z'$
+    (the incoming $\lambda_i$ and the *new* spikes, as Norse 1.1.0) and input/spike gradients
+    $\lambda_i' W$.
+    """
+
+    @staticmethod
+    def forward(  # type: ignore[override]
+        ctx: Any,
+        input_tensor: Tensor,
+        z: Tensor,
+        v: Tensor,
+        i: Tensor,
+        input_weights: Tensor,
+        recurrent_weights: Tensor,
+        p: LIFParameters = LIFParameters(),
+        dt: float = 0.001,
+    ) -> tuple[Tensor, Tensor, Tensor]:
+        z_new, s = lif_step(input_tensor, LIFState(z, v, i), input_weights, recurrent_weights, p, dt)
+        d_minus = p.tau_mem_inv * ((p.v_leak - v) + i)
+        d_plus = p.tau_mem_inv * ((p.v_leak - s.v) + i)
+        ctx.p = p
+        ctx.dt = dt
+        ctx.save_for_backward(input_tensor, z_new, d_minus, d_plus, input_weights, recurrent_weights)
+        return z_new, s.v, s.i
+
+    @staticmethod
+    def backward(ctx: Any, g_z: Tensor, lam_v: Tensor, lam_i: Tensor):  # type: ignore[override]
+        x, z, d_minus, d_plus, w_in, w_rec = ctx.saved_tensors
+        dw_in = lam_i.t().mm(x)
+        dw_rec = lam_i.t().mm(z)
+        lam_v, lam_i = _lif_adjoint_backward(z, d_minus, d_plus, ctx.p, ctx.dt, g_z, lam_v, lam_i)
+        return lam_i.mm(w_in), lam_i.mm(w_rec), lam_v, lam_i, dw_in, dw_rec, None, None
+
+
+def lif_adjoint_step(
+    input: Tensor,
+    s: LIFState,
+    input_weights: Tensor,
+    recurrent_weights: Tensor,
+    p: LIFParameters = LIFParameters(),
+    dt: float = 0.001,
+) -> tuple[Tensor, LIFState]:
+    """:func:`lif_step` with the adjoint backward pass (``[batch, features]`` tensors).
+
+    Args:
+        input: input spikes ``[batch, in]``.
+        s: previous ``LIFState(z, v, i)``.
+        input_weights: input weights ``[hidden, in]``.
+        recurrent_weights: recurrent weights ``[hidden, hidden]``.
+        p: parameters.
+        dt: time step.
+
+    Returns:
+        ``(z', LIFState(z', v', i'))``, bit-identical to :func:`lif_step`.
+    """
+    z, v, i = LIFAdjointFunction.apply(input, s.z, s.v, s.i, input_weights, recurrent_weights, p, dt)
+    return z, LIFState(z, v, i)
