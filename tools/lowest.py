@@ -109,7 +109,7 @@ def run_lowest(plugins: Sequence[str], work: Path, pytest_args: Sequence[str] = 
         python = make_env(work / f"env-{name}", layer)
         install_wheels(python, wheels, [f"{CORE}=={version}", name])
         try:
-            run_env(python, [name], workspace, ROOT, pytest_args)
+            run_env(python, [CORE, name], workspace, ROOT, pytest_args, tested=[name])
         except subprocess.CalledProcessError:
             failures.append(f"{name}: tests failed against {CORE} {version}")
     for failure in failures:
