@@ -18,6 +18,7 @@ from typing import NamedTuple
 import torch
 from torch import Tensor
 
+from .fused import fused_trace_sequence
 from .parts import TraceRecipe
 
 __all__ = ["TraceConfig", "trace_step", "trace_sequence"]
@@ -70,13 +71,26 @@ def trace_step(
 
 
 def trace_sequence(
-    xs: Tensor, states: dict[str, Tensor], params: dict[str, Tensor], config: TraceConfig
+    xs: Tensor,
+    states: dict[str, Tensor],
+    params: dict[str, Tensor],
+    config: TraceConfig,
+    *,
+    fused: bool = True,
 ) -> tuple[Tensor, dict[str, Tensor]]:
     """``T`` timesteps of :func:`trace_step` over a time-first input ``[T, ..., N]``.
+
+    By default the fused path (:mod:`snn_tracelayers.fused`: one autograd node for all steps,
+    same outputs and states bit for bit, gradients equal up to rounding) runs whenever it applies;
+    otherwise, with ``fused=False`` and inside ``torch.compile``, the step function is looped.
 
     Returns:
         ``(outputs [T, ..., N], final states)``.
     """
+    if fused and not torch.compiler.is_compiling():
+        result = fused_trace_sequence(xs, states, params, config)
+        if result is not NotImplemented:
+            return result
     outs = []
     for x in xs.unbind(0):
         out, states = trace_step(x, states, params, config)

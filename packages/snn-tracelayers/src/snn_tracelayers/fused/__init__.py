@@ -1,0 +1,66 @@
+r"""Fused whole-sequence path of the trace layers (torch backend, the default of ``layer.sequence``).
+
+:func:`fused_trace_sequence` runs ``T`` steps of any recipe built from the standard parts (all 32
+traceTorch layers and compositions like ``RLI``) as **one** autograd node:
+
+* forward: the step equations with the same operations in the same order as
+  :func:`~snn_tracelayers.functional.trace_step` (outputs and states bit-identical to the step loop),
+  without an autograd graph; what does not depend on the membrane is computed for all steps at once;
+* backward: a hand-derived adjoint recursion (see :mod:`snn_tracelayers.fused.backward`) giving
+  gradients for the input, every initial state and every activated parameter (decays, thresholds,
+  bias, scales, recurrent weights), so the raw parameters get theirs through ordinary autograd.
+
+It declines (returns ``NotImplemented``, and the step loop runs) for a ``spike_fn``/``quant_fn``
+whose derivative it does not know (see :mod:`snn_tracelayers.fused.rules`), parts that are
+subclasses of the standard ones, dtypes other than float32/float64, mixed devices or dtypes,
+states not shaped like one step of the input, inside ``torch.compile`` tracing and under
+``torch.func`` transforms. The backward pass is first-order only (no double backward).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from .function import FusedTraceSequence
+from .plan import FusedPlan, fusable_arguments, make_plan
+from .rules import Elementwise, quant_rule, spike_rule
+
+__all__ = [
+    "fused_trace_sequence",
+    "FusedTraceSequence",
+    "FusedPlan",
+    "make_plan",
+    "fusable_arguments",
+    "Elementwise",
+    "spike_rule",
+    "quant_rule",
+]
+
+
+def fused_trace_sequence(
+    xs: Tensor, states: dict[str, Tensor], params: dict[str, Tensor], config: Any
+) -> tuple[Tensor, dict[str, Tensor]] | Any:
+    """``T`` steps as one autograd node, or ``NotImplemented`` when the fused path does not apply.
+
+    Same arguments and results as :func:`~snn_tracelayers.functional.trace_sequence`.
+
+    Example:
+        >>> from snn_tracelayers import LIB
+        >>> layer = LIB(4)
+        >>> xs = torch.randn(50, 2, 4)
+        >>> outs, final = fused_trace_sequence(xs, {"mem": torch.zeros(2, 4)}, layer.trace_params(),
+        ...                                    layer.trace_config())
+        >>> outs.shape, sorted(final)
+        (torch.Size([50, 2, 4]), ['mem'])
+    """
+    if torch.compiler.is_compiling() or torch._C._are_functorch_transforms_active():
+        return NotImplemented
+    plan = make_plan(config)
+    if plan is None or not fusable_arguments(plan, xs, states, params):
+        return NotImplemented
+    tensors = [states[k] for k in plan.state_names] + [params[k] for k in plan.param_names]
+    outs, *final = FusedTraceSequence.apply(plan, xs, *tensors)
+    return outs, dict(zip(plan.state_names, final))

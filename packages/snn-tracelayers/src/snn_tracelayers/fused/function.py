@@ -1,0 +1,58 @@
+"""The autograd Function tying the fused forward and backward passes together."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import Tensor
+from torch.autograd.function import once_differentiable
+
+from .backward import run_backward
+from .forward import run_forward
+from .plan import FusedPlan
+
+__all__ = ["FusedTraceSequence"]
+
+
+class FusedTraceSequence(torch.autograd.Function):
+    """``apply(plan, xs, *states, *params) -> (outputs, *final_states)`` in the plan's name order.
+
+    One autograd node for ``T`` steps: the forward pass records no graph and keeps the per-step
+    buffers of :func:`~snn_tracelayers.fused.forward.run_forward`; the backward pass is
+    :func:`~snn_tracelayers.fused.backward.run_backward` (first-order only).
+    """
+
+    @staticmethod
+    def forward(ctx: Any, plan: FusedPlan, xs: Tensor, *tensors: Tensor) -> tuple[Tensor, ...]:  # type: ignore[override]
+        n = len(plan.state_names)
+        states = dict(zip(plan.state_names, tensors[:n]))
+        params = dict(zip(plan.param_names, tensors[n:]))
+        outs, final, buf = run_forward(plan, xs, states, params)
+        keys = tuple(buf)
+        ctx.save_for_backward(xs, *tensors, *(buf[k] for k in keys))
+        ctx.plan, ctx.keys = plan, keys
+        return (outs, *(final[k] for k in plan.state_names))
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx: Any, g_outs: Tensor, *g_final: Tensor) -> tuple[Tensor | None, ...]:  # type: ignore[override]
+        plan: FusedPlan = ctx.plan
+        saved = ctx.saved_tensors
+        n, k = len(plan.state_names), len(plan.param_names)
+        xs = saved[0]
+        states = dict(zip(plan.state_names, saved[1 : 1 + n]))
+        params = dict(zip(plan.param_names, saved[1 + n : 1 + n + k]))
+        buf = dict(zip(ctx.keys, saved[1 + n + k :]))
+        wanted = ctx.needs_input_grad[2 + n :]
+        needs = {name for name, w in zip(plan.param_names, wanted) if w}
+        grads = run_backward(
+            plan, xs, states, params, buf, g_outs, dict(zip(plan.state_names, g_final)), needs
+        )
+        state_wanted = ctx.needs_input_grad[2 : 2 + n]
+        return (
+            None,
+            grads["x"] if ctx.needs_input_grad[1] else None,
+            *(grads[s] if w else None for s, w in zip(plan.state_names, state_wanted)),
+            *(grads.get(name) if w else None for name, w in zip(plan.param_names, wanted)),
+        )
