@@ -235,3 +235,11 @@ def test_registered_as_rnn_layers():
     for name, cls in CLASSES.items():
         assert layers[name].cls is cls
         assert layers[name].family == "rnn"
+
+
+@pytest.mark.parametrize("name", list(CLASSES))
+def test_snn_core_layer_conformance(name):
+    from snn_core.testing import check_layer_spec
+
+    ran = check_layer_spec(name, 3, 5, input_shape=(2, 3), output_shape=(2, 5), compile=False)
+    assert "state_dict round trip" in ran

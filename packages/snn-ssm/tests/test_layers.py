@@ -306,3 +306,13 @@ def test_s4_state_decays_with_hand_computed_factor():
     layer(torch.zeros(1, 1))
     factors = torch.exp(-0.5 * torch.tensor([1.0, 2.0]))
     torch.testing.assert_close(layer.state[0, 0], h1[0, 0] * factors)
+
+
+@pytest.mark.parametrize(
+    ("name", "kwargs"), [("S4", {}), ("S5", {}), ("S6", {}), ("Mamba", {}), ("Mamba", {"conv_kernel": 1})]
+)
+def test_snn_core_layer_conformance(name, kwargs):
+    from snn_core.testing import check_layer_spec
+
+    ran = check_layer_spec(name, 4, 3, compile=False, **kwargs)
+    assert "state_dict round trip" in ran
