@@ -14,7 +14,7 @@ import copy
 import io
 import os
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import Any, cast
 
 import torch
 from torch import Tensor, nn
@@ -177,7 +177,7 @@ def check_threshold_spec(
     Example:
         >>> check_threshold_spec(snn_core.ThresholdSpec(name="mine", fn=my_fn), alpha=10.0)
     """
-    spec = _resolve(spec, "thresholds", ThresholdSpec)
+    spec = cast(ThresholdSpec, _resolve(spec, "thresholds", ThresholdSpec))
 
     def call(x: Tensor) -> Tensor:
         return (
@@ -291,7 +291,7 @@ def check_neuron_spec(
     Raises:
         ConformanceError: (an ``AssertionError``) naming the failed check.
     """
-    spec = _resolve(spec, "neurons", NeuronSpec)
+    spec = cast(NeuronSpec, _resolve(spec, "neurons", NeuronSpec))
     for attr in ("parameters", "state"):
         if not _is_namedtuple_class(getattr(spec, attr)):
             raise _fail(
@@ -412,34 +412,35 @@ def check_layer_spec(
     """
     from ..layer import Layer
 
-    spec = _resolve(spec, "layers", LayerSpec)
-    template = spec.cls(*args, **kwargs)
+    spec = cast(LayerSpec, _resolve(spec, "layers", LayerSpec))
+    template: Any = spec.cls(*args, **kwargs)
     if not isinstance(template, nn.Module):
         raise _fail(
             spec, "module", f"{spec.cls.__name__}(...) is a {type(template).__name__}, not an nn.Module"
         )
     stateful = isinstance(template, Layer)
-    if input_shape is None:
-        if not stateful or template.dim != -1:
-            raise TypeError(
-                f"input_shape is required for layer {spec.name!r} (not an snn_core.Layer with dim=-1)"
-            )
-        input_shape = (2, template.num_neurons)
-    expected_shape = tuple(output_shape) if output_shape is not None else tuple(input_shape)
-    base = torch.rand((steps, *input_shape), generator=torch.Generator().manual_seed(0))
+    if input_shape is None and (not stateful or template.dim != -1):
+        raise TypeError(
+            f"input_shape is required for layer {spec.name!r} (not an snn_core.Layer with dim=-1)"
+        )
+    shape: tuple[int, ...] = (
+        tuple(input_shape) if input_shape is not None else (2, cast(int, template.num_neurons))
+    )
+    expected_shape = tuple(output_shape) if output_shape is not None else shape
+    base = torch.rand((steps, *shape), generator=torch.Generator().manual_seed(0))
 
-    def run(layer: nn.Module, xs: Tensor) -> Tensor:
+    def run(layer: Any, xs: Tensor) -> Tensor:
         if stateful:
             layer.zero_states()
         return torch.stack([layer(x_t) for x_t in xs.unbind(0)])
 
-    def states(layer: nn.Module) -> dict[str, Any]:
+    def states(layer: Any) -> dict[str, Any]:
         return {name: getattr(layer, name) for name in layer.state_names} if stateful else {}
 
     ran = ["module"]
     for device in _devices(devices):
         for dtype in DTYPES:
-            layer = copy.deepcopy(template).to(device=device, dtype=dtype)
+            layer: Any = copy.deepcopy(template).to(device=device, dtype=dtype)
             xs = base.to(device=device, dtype=dtype)
             if stateful and any(value is not None for value in states(layer).values()):
                 raise _fail(
@@ -541,7 +542,7 @@ def check_encoder_spec(
     Returns:
         The names of the checks that ran.
     """
-    spec = _resolve(spec, "encoders", EncoderSpec)
+    spec = cast(EncoderSpec, _resolve(spec, "encoders", EncoderSpec))
     base = torch.rand(tuple(input_shape), generator=torch.Generator().manual_seed(0))
     for device in _devices(devices):
         for dtype in DTYPES:
