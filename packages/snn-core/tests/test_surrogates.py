@@ -124,3 +124,11 @@ def test_surrogate_function_builds_a_plugin_surrogate() -> None:
     z.sum().backward()
     assert z.tolist() == [0.0, 1.0, 1.0]
     assert x.grad.tolist() == [0.0, 1.0, 0.0]
+
+
+def test_surrogates_work_under_vmap_and_grad() -> None:
+    xs = torch.stack([X, -X])
+    z = torch.func.vmap(lambda t: s.super_fn(t, 2.0))(xs)
+    assert torch.equal(z, (xs > 0).float())
+    g = torch.func.vmap(torch.func.grad(lambda t: s.heavi_tanh_fn(t, 2.0).sum()))(xs)
+    torch.testing.assert_close(g, 1 - torch.tanh(2 * xs) ** 2)

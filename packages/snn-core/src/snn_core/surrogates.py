@@ -97,6 +97,8 @@ def surrogate_function(
     """
 
     class _Function(torch.autograd.Function):
+        generate_vmap_rule = True  # so that torch.func.vmap works over neurons
+
         @staticmethod
         def forward(x: Tensor, alpha: Any) -> Tensor:  # type: ignore[override]
             return forward(x, alpha)
