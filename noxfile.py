@@ -28,7 +28,7 @@ import nox
 ROOT = Path(__file__).parent
 sys.path.insert(0, str(ROOT))
 
-from tools.changed_packages import changed_files, select  # noqa: E402
+from tools.changed_packages import changed_files, nox_sessions, select  # noqa: E402
 from tools.workspace import load_workspace  # noqa: E402
 
 PACKAGES = ROOT / "packages"
@@ -103,9 +103,9 @@ def integration(session: nox.Session) -> None:
     """Cross-package tests (root ``tests/`` except parity) with every package installed.
 
     Includes the tests of the release tooling (scratch clones, built wheels, the plugin template),
-    hence towncrier, build and hatchling.
+    hence towncrier, build, hatchling and nox.
     """
-    install_packages(session, DISTRIBUTIONS, *BUILD_TOOLS, *RELEASE_TOOLS)
+    install_packages(session, DISTRIBUTIONS, *BUILD_TOOLS, *RELEASE_TOOLS, "nox")
     pytest(session, "tests", "--ignore=tests/parity")
 
 
@@ -209,18 +209,7 @@ def affected(session: nox.Session) -> None:
     """
     revision_range = session.posargs[0] if session.posargs else DEFAULT_RANGE
     selection = select(changed_files(revision_range, ROOT), load_workspace(ROOT), revision_range)
-    queued = []
-    if selection.everything:
-        queued.append("tests(all)")
-    queued += [f"tests({name})" for name in selection.affected]
-    for flag, name in [
-        (selection.integration, "integration"),
-        (selection.docs, "docs"),
-        (selection.parity, "parity"),
-        (selection.template, "template"),
-    ]:
-        if flag:
-            queued.append(name)
+    queued = nox_sessions(selection)
     if not queued:
         session.log(f"{revision_range}: no package, test or doc changed; nothing to run")
         return

@@ -12,7 +12,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tools.changed_packages import select  # noqa: E402
+from tools.changed_packages import nox_sessions, select  # noqa: E402
 from tools.scratch import commit_all, fake_monorepo  # noqa: E402
 from tools.workspace import core_range_for, load_workspace, requirement_name  # noqa: E402
 
@@ -128,3 +128,48 @@ def test_real_workspace_is_consistent() -> None:
         requirement = workspace[name].requirement("snn-core")
         assert requirement is not None, f"{name} does not depend on snn-core"
         assert requirement.replace(" ", "") == f"snn-core{core_range}", (name, requirement)
+
+
+def test_nox_sessions_for_affected(workspace) -> None:
+    assert nox_sessions(select(["packages/snn-a/src/snn_a/x.py"], workspace)) == [
+        "tests(snn-a)",
+        "tests(snn-b)",
+        "integration",
+    ]
+    assert nox_sessions(select(["docs/index.md"], workspace)) == ["docs"]
+    assert nox_sessions(select(["README.md"], workspace)) == []
+    assert nox_sessions(select(["noxfile.py"], workspace)) == [
+        "tests(all)",
+        "tests(snn-a)",
+        "tests(snn-b)",
+        "tests(snn-core)",
+        "integration",
+        "docs",
+        "parity",
+        "template",
+    ]
+
+
+def test_affected_sessions_exist_in_the_noxfile() -> None:
+    """Every session ``nox -s affected`` can queue, and every one ``.ci/run`` calls, is in the real noxfile."""
+    pytest.importorskip("nox")
+    workspace = load_workspace(ROOT)
+    wanted = [
+        *nox_sessions(select(["noxfile.py"], workspace)),
+        "tests",
+        "integration",
+        "lint",
+        "docs",
+        "parity",
+    ]
+    listed = subprocess.run(
+        [sys.executable, "-m", "nox", "--list", "--json", "-s", *wanted],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert listed.returncode == 0, listed.stderr[-1000:]
+    sessions = json.loads(listed.stdout)
+    found = {s["session"] for s in sessions} | {s["name"] for s in sessions}
+    assert set(wanted) <= found, set(wanted) - found

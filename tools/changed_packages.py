@@ -32,7 +32,7 @@ if __package__ in (None, ""):
 
 from tools.workspace import CORE, ROOT, Workspace, load_workspace
 
-__all__ = ["Selection", "changed_files", "select", "main"]
+__all__ = ["Selection", "changed_files", "nox_sessions", "select", "main"]
 
 EVERYTHING_FILES = {"noxfile.py", "pyproject.toml"}
 EVERYTHING_DIRS = ("tools/", ".ci/")
@@ -118,6 +118,19 @@ def select(files: Iterable[str], workspace: Workspace, revision_range: str = "")
         if changed:
             selection.integration = True
     return selection
+
+
+def nox_sessions(selection: Selection) -> list[str]:
+    """The nox sessions ``nox -s affected`` queues for a selection, in order."""
+    queued = ["tests(all)"] if selection.everything else []
+    queued += [f"tests({name})" for name in selection.affected]
+    flags = [
+        (selection.integration, "integration"),
+        (selection.docs, "docs"),
+        (selection.parity, "parity"),
+        (selection.template, "template"),
+    ]
+    return queued + [name for flag, name in flags if flag]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
