@@ -307,7 +307,8 @@ def lif_state(shape, dtype, seed=2):
 @pytest.mark.parametrize("method", SURROGATES)
 def test_lif_sequence_equals_step_loop(fn, dtype, method):
     alpha = torch.as_tensor(100.0 if method == "super" else 2.0)
-    p = fn.LIFParameters(v_reset=torch.as_tensor(-0.2), method=method, alpha=alpha)
+    v_leak = torch.as_tensor(0.05 if method in ("tanh", "circ") else 0.0)  # both forward branches
+    p = fn.LIFParameters(v_leak=v_leak, v_reset=torch.as_tensor(-0.2), method=method, alpha=alpha)
     xs = spiking_input(SHAPE, dtype)
     state = fn.LIFFeedForwardState(*lif_state(SHAPE[1:], dtype))
     zs, _ = assert_same_run(
@@ -315,6 +316,18 @@ def test_lif_sequence_equals_step_loop(fn, dtype, method):
     )
     assert 0 < zs.sum() < zs.numel()  # the test spikes and resets
     assert zs.requires_grad == (method != "heaviside")
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_lif_sequence_backward_in_chunks(fn, monkeypatch, dtype):
+    """The backward pass walks time in chunks; a chunk of 2 steps and an odd T cross every boundary."""
+    from snn_neurons.sequence import _lif
+
+    monkeypatch.setattr(_lif, "_CHUNK_ELEMENTS", 2 * SHAPE[1] * SHAPE[2])
+    p = fn.LIFParameters(method="triangle", alpha=torch.tensor(0.5), v_th=torch.tensor(0.8))
+    xs = spiking_input((61, *SHAPE[1:]), dtype, seed=7)
+    state = fn.LIFFeedForwardState(*lif_state(SHAPE[1:], dtype))
+    assert_same_run(sequence.lif_feed_forward_sequence, fn.lif_feed_forward_step, xs, state, p)
 
 
 def test_lif_sequence_broadcast_state_and_parameters(fn):

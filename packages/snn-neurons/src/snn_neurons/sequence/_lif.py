@@ -31,12 +31,32 @@ def _lif_forward_loop(
     v_leak: Tensor,
     v_th: Tensor,
     v_reset: Tensor,
+    zero_leak: bool,
 ) -> tuple[Tensor, Tensor]:
+    """Steps 1..T-1 of the LIF step, in place on ``v`` and ``i``; writes ``v1`` into ``v1s[t]``.
+
+    Every rounding step of ``lif_feed_forward_step`` is kept: ``(v_leak - v) + j``, times ``a``,
+    plus ``v``; ``j + c j`` (added in either order: addition commutes exactly). With
+    ``v_leak == 0``, ``(0 - v) + j`` equals ``j - v`` except for the sign of a zero.
+    The reset ``(1 - z) v_1 + z v_reset`` equals ``where(v_1 > v_th, v_reset, v_1)`` for finite
+    voltages, and ``v_1 - v_th > 0`` is ``v_1 > v_th`` in floating point.
+    """
+    j = torch.empty_like(v)
+    drive = torch.empty_like(v)
+    spiked = torch.empty(v.shape, dtype=torch.bool, device=v.device)
     for t in range(1, xs.shape[0]):
-        j = i + xs[t]
-        v1 = torch.add(v, a * ((v_leak - v) + j), out=v1s[t])
-        i = j + c * j
-        v = torch.where(v1 > v_th, v_reset, v1)
+        torch.add(i, xs[t], out=j)
+        if zero_leak:
+            torch.sub(j, v, out=drive)
+        else:
+            torch.sub(v_leak, v, out=drive)
+            drive.add_(j)
+        drive.mul_(a)
+        v1 = torch.add(v, drive, out=v1s[t])
+        torch.mul(j, c, out=i)
+        i.add_(j)
+        torch.gt(v1, v_th, out=spiked)
+        torch.where(spiked, v_reset, v1, out=v)
     return v, i
 
 
@@ -77,6 +97,7 @@ class _LIFSequence(torch.autograd.Function):
             as_loop_tensor(p.v_leak, device),
             v_th,
             as_loop_tensor(p.v_reset, device),
+            bool(torch.all(torch.as_tensor(p.v_leak) == 0)),
         )
         zs = torch.gt(v1s, v_th).to(v1s.dtype)
         ctx.save_for_backward(v1s, v, i)
@@ -92,21 +113,32 @@ class _LIFSequence(torch.autograd.Function):
         # the decay factors in the gradient's dtype (1 - a rounded in float32 would bias float64 grads)
         a = torch.as_tensor(ctx.a, dtype=v1s.dtype, device=v1s.device)
         c = torch.as_tensor(ctx.c, dtype=v1s.dtype, device=v1s.device)
-        x = v1s - p.v_th
-        s = ctx.derivative(x, p.alpha)
-        # d v2 / d v1 along the path through the reset: (1 - z) + (v_reset - v1) * sigma'(v1 - v_th)
-        k = torch.gt(x, 0).to(x.dtype).neg_().add_(1).addcmul_(p.v_reset - v1s, s)
-        g = g_zs * s
-        del x, s
-        k_last = k[-1].clone()
-        k.mul_(1 - a)
-        gv1 = _backward_loop(g, k, k_last, g_v)  # gv1[t] = dL/dv1_t
-        g_v0 = reduce_grad((1 - a) * gv1[0], v0)
-        # j_t feeds v1_t (factor a) and i_{t+1} = (1 + c) j_t, which feeds j_{t+1}
-        gj = gv1.mul_(a)
-        decay = 1 + c
-        gj = _backward_loop(gj, decay.expand(gj.shape), decay, g_i)
-        return gj, g_v0, reduce_grad(gj[0], i0), None, None, None
+        keep, decay = 1 - a, 1 + c
+        g_xs = torch.empty_like(v1s)
+        g_v2 = g_v  # dL/d(v after reset) of the latest step not yet processed
+        g_j = g_i  # dL/dj of that step (i_{t+1} = (1 + c) j_t)
+        steps = v1s.shape[0]
+        chunk = max(1, _CHUNK_ELEMENTS // max(1, v1s[0].numel()))
+        for stop in range(steps, 0, -chunk):
+            start = max(0, stop - chunk)
+            v1 = v1s[start:stop]
+            out = g_xs[start:stop]
+            x = v1 - p.v_th
+            s = ctx.derivative(x, p.alpha)
+            spiked = torch.gt(x, 0)
+            # dv2/dv1 through the reset and the spike: (1 - z) + (v_reset - v1) * sigma'
+            k = torch.sub(p.v_reset, v1, out=x).mul_(s).add_(1).sub_(spiked.to(x.dtype))
+            torch.mul(s, g_zs[start:stop], out=out)  # the spike outputs' own part
+            del s, spiked
+            k_last = k[-1].clone()
+            gv1 = _backward_loop(out, k.mul_(keep), k_last, g_v2)  # dL/dv1 per step
+            g_v2 = keep * gv1[0]
+            g_j = _backward_loop(gv1.mul_(a), decay.expand(out.shape), decay, g_j)[0]
+        return g_xs, reduce_grad(g_v2, v0), reduce_grad(g_j, i0), None, None, None
+
+
+# backward works on chunks of this many elements (a few MB), so its temporaries stay in cache
+_CHUNK_ELEMENTS = 1 << 18
 
 
 @torch.compiler.disable
