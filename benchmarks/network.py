@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import itertools
 import json
 import resource
 import statistics
@@ -36,7 +37,7 @@ DT, TAU_SYN, TAU_MEM = 1e-3, 5e-3, 1e-2
 
 def linears(features: list[int]) -> nn.ModuleList:
     torch.manual_seed(0)
-    layers = nn.ModuleList(nn.Linear(a, b) for a, b in zip(features[:-1], features[1:]))
+    layers = nn.ModuleList(nn.Linear(a, b) for a, b in itertools.pairwise(features))
     with torch.no_grad():
         for layer in layers:
             layer.weight.mul_(WEIGHT_SCALE)
