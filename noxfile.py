@@ -45,8 +45,8 @@ REFERENCES = ["norse==1.1.0", "tracetorch==0.19.2"]
 REFERENCE_DEPS = ["nir", "nirtorch", "h5py", "matplotlib", "scipy"]
 # Peer libraries the benchmarks compare against. Installed with --no-deps (they would otherwise
 # resolve their own torch); their light dependencies are listed explicitly.
-PEERS = ["norse", "snntorch", "spikingjelly", "tracetorch", "sinabs"]
-PEER_DEPS = ["nir", "nirtorch", "numpy", "scipy", "tqdm", "matplotlib", "pandas", "pbr", "h5py"]
+PEERS = ["norse", "snntorch", "spikingjelly", "tracetorch", "sinabs", "nirtorch"]
+PEER_DEPS = ["nir", "numpy", "scipy", "tqdm", "matplotlib", "h5py", "pbr", "loguru", "requests", "packaging"]
 DEFAULT_RANGE = "HEAD~1..HEAD"
 
 nox.options.sessions = ["tests", "integration", "lint", "docs"]
