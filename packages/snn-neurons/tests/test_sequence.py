@@ -605,7 +605,46 @@ def test_model_sequence_equals_step_loop(fn, model, dtype):
     outs, _ = assert_same_run(seq_fn, step, xs, state, p)
     if model != "li":
         assert 0 < outs.sum() < outs.numel()
-    assert "GenericSequence" in type(outs.grad_fn).__name__  # not the step loop
+    assert NODES.get(model, "GenericSequence") in type(outs.grad_fn).__name__  # not the step loop
+
+
+NODES = {"li": "LISequence", "iaf": "IAFSequence", "lif_box": "IAFSequence"}
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("model", ["li", "iaf", "lif_box"])
+def test_fused_models_backward_in_chunks(fn, monkeypatch, model, dtype):
+    from snn_neurons.sequence import _simple
+
+    monkeypatch.setattr(_simple, "CHUNK_ELEMENTS", 3 * SHAPE[1] * SHAPE[2])
+    seq_fn, step, state, p = _cases(fn, dtype)[model]
+    xs = spiking_input((47, *SHAPE[1:]), dtype, seed=12, amplitude=1.0 if model == "iaf" else 3.0)
+    assert_same_run(seq_fn, step, xs, state, p)
+
+
+@pytest.mark.parametrize("reset", ["reset_value", "custom"])
+def test_lif_box_reset_variants(fn, reset):
+    """The value reset is fused; a user's reset function takes the recomputing path (same numbers)."""
+
+    def halfway(z, v, v_reset, v_th):
+        return v - 0.5 * z * (v - v_reset)
+
+    method = getattr(fn, reset) if reset != "custom" else halfway
+    p = fn.LIFBoxParameters(tau_mem_inv=torch.tensor(300.0), v_reset=torch.tensor(-0.3), reset_method=method)
+    state = _state(fn.LIFBoxFeedForwardState, SHAPE[1:], torch.float64, 13)
+    xs = spiking_input(SHAPE, torch.float64, seed=14)
+    outs, _ = assert_same_run(
+        sequence.lif_box_feed_forward_sequence, fn.lif_box_feed_forward_step, xs, state, p
+    )
+    assert ("IAFSequence" if reset != "custom" else "GenericSequence") in type(outs.grad_fn).__name__
+
+
+def test_iaf_heaviside_spikes_carry_no_gradient(fn):
+    p = fn.IAFParameters(method="heaviside")
+    state = _state(fn.IAFFeedForwardState, SHAPE[1:], torch.float64, 15)
+    xs = spiking_input(SHAPE, torch.float64, seed=16, amplitude=1.0)
+    outs, _ = assert_same_run(sequence.iaf_feed_forward_sequence, fn.iaf_feed_forward_step, xs, state, p)
+    assert not outs.requires_grad
 
 
 def test_li_sequence_gradcheck(fn):

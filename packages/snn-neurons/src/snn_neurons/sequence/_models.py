@@ -12,6 +12,7 @@ import snn_core
 
 from ._common import check_sequence, dispatch, fusable, step_loop
 from ._generic import Unfusable, generic_sequence
+from ._simple import IAFSequence, LIFBoxSequence, LISequence
 from ._surrogate import surrogate_derivative
 
 __all__ = [
@@ -39,17 +40,30 @@ def _method(p: Any) -> str | None:
 
 
 def run_sequence(
-    name: str, target: str, step: Callable[..., Any], xs: Tensor, state: Any, p: Any, dt: float, backend: str
+    name: str,
+    target: str,
+    step: Callable[..., Any],
+    xs: Tensor,
+    state: Any,
+    p: Any,
+    dt: float,
+    backend: str,
+    fused: Callable[..., Any] | None = None,
 ) -> tuple[Tensor, Any]:
-    """Dispatch to a kernel, the recomputing sequence path, or the step loop (in that order)."""
+    """Dispatch to a kernel, a fused path, the recomputing sequence path, or the step loop (in that order)."""
     check_sequence(xs, name)
     dt = snn_core.check_dt(dt)
     kernel = dispatch(target, xs, backend)
     if kernel is not None:
         return kernel(xs, state, p, dt)
     method = _method(p)
-    deterministic = method is None or surrogate_derivative(method) is not None
+    derivative = None if method is None else surrogate_derivative(method)
+    deterministic = method is None or derivative is not None
     if deterministic and fusable(xs, pytree.tree_leaves(state), pytree.tree_leaves(p)):
+        if fused is not None:
+            result = fused(xs, state, p, dt, derivative)
+            if result is not None:
+                return result
         try:
             return generic_sequence(step, xs, state, p, dt)
         except Unfusable:
@@ -57,13 +71,15 @@ def run_sequence(
     return step_loop(step, xs, state, p, dt)
 
 
-def sequence_of(name: str, target: str, step_name: str, parameters_name: str) -> Callable[..., Any]:
+def sequence_of(
+    name: str, target: str, step_name: str, parameters_name: str, fused: Callable[..., Any] | None = None
+) -> Callable[..., Any]:
     """Build ``<model>_feed_forward_sequence(xs, state, p=None, dt=1e-3, backend="auto")``."""
 
     def sequence(xs: Tensor, state: Any, p: Any = None, dt: float = 1e-3, backend: str = "auto") -> Any:
         if p is None:
             p = _functional(parameters_name)()
-        return run_sequence(name, target, _functional(step_name), xs, state, p, dt, backend)
+        return run_sequence(name, target, _functional(step_name), xs, state, p, dt, backend, fused)
 
     sequence.__name__ = sequence.__qualname__ = name
     return sequence
@@ -100,8 +116,32 @@ _DOC = r"""Run ``{step}`` over a whole time-first sequence in one call.
 """
 
 
-def _make(name: str, target: str, step: str, state: str, params: str) -> Callable[..., Any]:
-    fn = sequence_of(name, target, step, params)
+def _li_fused(xs: Tensor, state: Any, p: Any, dt: float, derivative: Any) -> Any:
+    outs, v, i = LISequence.apply(xs, state.v, state.i, p, dt)
+    return outs, state._replace(v=v, i=i)
+
+
+def _iaf_fused(xs: Tensor, state: Any, p: Any, dt: float, derivative: Any) -> Any:
+    zs, v = IAFSequence.apply(xs, state.v, p, dt, derivative, False, False)
+    return zs, state._replace(v=v)
+
+
+def _lif_box_fused(xs: Tensor, state: Any, p: Any, dt: float, derivative: Any) -> Any:
+    reset = p.reset_method
+    if reset is _functional("reset_value"):
+        subtract = False
+    elif reset is _functional("reset_subtract"):
+        subtract = True
+    else:
+        return None  # a user's reset function: the recomputing path handles any step
+    zs, v = LIFBoxSequence.apply(xs, state.v, p, dt, derivative, True, subtract)
+    return zs, state._replace(v=v)
+
+
+def _make(
+    name: str, target: str, step: str, state: str, params: str, fused: Callable[..., Any] | None = None
+) -> Callable[..., Any]:
+    fn = sequence_of(name, target, step, params, fused)
     fn.__doc__ = _DOC.format(step=step, state=state, params=params, name=name)
     fn.__module__ = __name__
     return snn_core_disable(fn)
@@ -115,10 +155,15 @@ def snn_core_disable(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 li_feed_forward_sequence = _make(
-    "li_feed_forward_sequence", "neuron:li", "li_feed_forward_step", "LIState", "LIParameters"
+    "li_feed_forward_sequence", "neuron:li", "li_feed_forward_step", "LIState", "LIParameters", _li_fused
 )
 iaf_feed_forward_sequence = _make(
-    "iaf_feed_forward_sequence", "neuron:iaf", "iaf_feed_forward_step", "IAFFeedForwardState", "IAFParameters"
+    "iaf_feed_forward_sequence",
+    "neuron:iaf",
+    "iaf_feed_forward_step",
+    "IAFFeedForwardState",
+    "IAFParameters",
+    _iaf_fused,
 )
 lif_box_feed_forward_sequence = _make(
     "lif_box_feed_forward_sequence",
@@ -126,6 +171,7 @@ lif_box_feed_forward_sequence = _make(
     "lif_box_feed_forward_step",
     "LIFBoxFeedForwardState",
     "LIFBoxParameters",
+    _lif_box_fused,
 )
 lif_refrac_feed_forward_sequence = _make(
     "lif_refrac_feed_forward_sequence",
