@@ -24,6 +24,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from .forward import run_forward
 from .function import FusedTraceSequence
 from .plan import FusedPlan, fusable_arguments, make_plan
 from .rules import Elementwise, quant_rule, spike_rule
@@ -38,6 +39,14 @@ __all__ = [
     "spike_rule",
     "quant_rule",
 ]
+
+
+def _all_finite(xs: Tensor, states: Any) -> bool:
+    """No NaN or infinity in the input or states (one sum each; an overflowing sum also says no)."""
+    total = xs.sum()
+    for s in states:
+        total = total + s.sum()
+    return bool(torch.isfinite(total))
 
 
 def fused_trace_sequence(
@@ -61,6 +70,12 @@ def fused_trace_sequence(
     plan = make_plan(config)
     if plan is None or not fusable_arguments(plan, xs, states, params):
         return NotImplemented
+    if plan.dual and not _all_finite(xs, states.values()):
+        return NotImplemented  # the loop's where-based sign splits map NaN to 0; clamp would keep it
     tensors = [states[k] for k in plan.state_names] + [params[k] for k in plan.param_names]
+    if not (torch.is_grad_enabled() and any(t.requires_grad for t in (xs, *tensors))):
+        with torch.no_grad():
+            outs, final, _ = run_forward(plan, xs, states, params, save=False)
+        return outs, final
     outs, *final = FusedTraceSequence.apply(plan, xs, *tensors)
     return outs, dict(zip(plan.state_names, final))

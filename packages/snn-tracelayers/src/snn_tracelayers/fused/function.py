@@ -28,10 +28,10 @@ class FusedTraceSequence(torch.autograd.Function):
         n = len(plan.state_names)
         states = dict(zip(plan.state_names, tensors[:n]))
         params = dict(zip(plan.param_names, tensors[n:]))
-        outs, final, buf = run_forward(plan, xs, states, params)
-        keys = tuple(buf)
-        ctx.save_for_backward(xs, *tensors, *(buf[k] for k in keys))
-        ctx.plan, ctx.keys = plan, keys
+        outs, final, saved = run_forward(plan, xs, states, params)
+        ctx.save_for_backward(xs, *tensors)
+        # per-step intermediates (never inputs or outputs of this node), kept as plain references
+        ctx.plan, ctx.steps = plan, saved
         return (outs, *(final[k] for k in plan.state_names))
 
     @staticmethod
@@ -43,11 +43,10 @@ class FusedTraceSequence(torch.autograd.Function):
         xs = saved[0]
         states = dict(zip(plan.state_names, saved[1 : 1 + n]))
         params = dict(zip(plan.param_names, saved[1 + n : 1 + n + k]))
-        buf = dict(zip(ctx.keys, saved[1 + n + k :]))
         wanted = ctx.needs_input_grad[2 + n :]
         needs = {name for name, w in zip(plan.param_names, wanted) if w}
         grads = run_backward(
-            plan, xs, states, params, buf, g_outs, dict(zip(plan.state_names, g_final)), needs
+            plan, xs, states, params, ctx.steps, g_outs, dict(zip(plan.state_names, g_final)), needs
         )
         state_wanted = ctx.needs_input_grad[2 : 2 + n]
         return (
