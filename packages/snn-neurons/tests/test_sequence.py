@@ -608,15 +608,16 @@ def test_model_sequence_equals_step_loop(fn, model, dtype):
     assert NODES.get(model, "GenericSequence") in type(outs.grad_fn).__name__  # not the step loop
 
 
-NODES = {"li": "LISequence", "iaf": "IAFSequence", "lif_box": "IAFSequence"}
+NODES = {"li": "LISequence", "iaf": "IAFSequence", "lif_box": "IAFSequence", "lsnn": "LSNNSequence"}
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("model", ["li", "iaf", "lif_box"])
+@pytest.mark.parametrize("model", ["li", "iaf", "lif_box", "lsnn"])
 def test_fused_models_backward_in_chunks(fn, monkeypatch, model, dtype):
-    from snn_neurons.sequence import _simple
+    from snn_neurons.sequence import _lsnn, _simple
 
     monkeypatch.setattr(_simple, "CHUNK_ELEMENTS", 3 * SHAPE[1] * SHAPE[2])
+    monkeypatch.setattr(_lsnn, "CHUNK_ELEMENTS", 3 * SHAPE[1] * SHAPE[2])
     seq_fn, step, state, p = _cases(fn, dtype)[model]
     xs = spiking_input((47, *SHAPE[1:]), dtype, seed=12, amplitude=1.0 if model == "iaf" else 3.0)
     assert_same_run(seq_fn, step, xs, state, p)
@@ -637,6 +638,22 @@ def test_lif_box_reset_variants(fn, reset):
         sequence.lif_box_feed_forward_sequence, fn.lif_box_feed_forward_step, xs, state, p
     )
     assert ("IAFSequence" if reset != "custom" else "GenericSequence") in type(outs.grad_fn).__name__
+
+
+@pytest.mark.parametrize("method", ["heaviside", "tanh"])
+def test_lsnn_other_surrogates_and_zero_dim_state(fn, method):
+    """LIF-like rest (b = v_th as a 0-dim tensor), per-neuron beta, another surrogate."""
+    dtype = torch.float64
+    p = fn.LSNNParameters(beta=torch.linspace(0.5, 2.0, SHAPE[-1], dtype=dtype), method=method, alpha=3.0)
+    v0 = torch.zeros((), dtype=dtype, requires_grad=True)
+    state = fn.LSNNFeedForwardState(
+        v0,
+        torch.zeros(SHAPE[1:], dtype=dtype, requires_grad=True),
+        torch.tensor(1.0, dtype=dtype, requires_grad=True),
+    )
+    xs = spiking_input(SHAPE, dtype, seed=17)
+    outs, _ = assert_same_run(sequence.lsnn_feed_forward_sequence, fn.lsnn_feed_forward_step, xs, state, p)
+    assert "LSNNSequence" in type(outs.grad_fn).__name__ or not outs.requires_grad
 
 
 def test_iaf_heaviside_spikes_carry_no_gradient(fn):

@@ -49,10 +49,10 @@ def _adjoint_loop(
     for t in range(steps - 1, -1, -1):
         new: list[Tensor] = []
         for l in range(n):
-            acc = gz_part[l][t].clone()
-            for k in range(n):
+            acc = torch.mul(carried[0], jac[l][t], out=g_out[l][t])
+            for k in range(1, n):
                 acc.addcmul_(carried[k], jac[k * n + l][t])
-            g_out[l][t].copy_(acc)
+            acc.add_(gz_part[l][t])
             new.append(acc)
         carried = new
 
@@ -72,15 +72,17 @@ class _GenericSequence(torch.autograd.Function):
         if any(not isinstance(s, Tensor) or s.shape != shape or s.dtype != dtype for s in [out0, *current]):
             raise Unfusable
         steps = xs.shape[0]
-        outs = torch.empty(xs.shape, dtype=dtype, device=xs.device)
-        outs[0] = out0
-        saved = [torch.empty((steps - 1, *shape), dtype=dtype, device=xs.device) for _ in current]
-        for t in range(1, steps):
-            for buffer, leaf in zip(saved, pytree.tree_leaves(state)):
-                buffer[t - 1] = leaf
-            out, state = step(xs[t], state, p, dt)
-            outs[t] = out
+        outs = [out0]
+        entering: list[list[Tensor]] = [[] for _ in current]  # state entering steps 1 .. T-1
+        for x in xs.unbind(0)[1:]:
+            for history, leaf in zip(entering, pytree.tree_leaves(state)):
+                history.append(leaf)
+            out, state = step(x, state, p, dt)
+            outs.append(out)
         final = pytree.tree_leaves(state)
+        outs = torch.stack(outs)
+        empty = xs.new_empty((0, *shape), dtype=dtype)
+        saved = [torch.stack(history) if history else empty for history in entering]
         ctx.save_for_backward(xs, *leaves, *saved)
         ctx.step, ctx.p, ctx.dt, ctx.spec, ctx.n = step, p, dt, spec, len(leaves)
         return (outs, *final)

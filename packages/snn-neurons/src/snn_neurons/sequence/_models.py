@@ -12,6 +12,7 @@ import snn_core
 
 from ._common import check_sequence, dispatch, fusable, step_loop
 from ._generic import Unfusable, generic_sequence
+from ._lsnn import LSNNSequence
 from ._simple import IAFSequence, LIFBoxSequence, LISequence
 from ._surrogate import surrogate_derivative
 
@@ -138,6 +139,11 @@ def _lif_box_fused(xs: Tensor, state: Any, p: Any, dt: float, derivative: Any) -
     return zs, state._replace(v=v)
 
 
+def _lsnn_fused(xs: Tensor, state: Any, p: Any, dt: float, derivative: Any) -> Any:
+    zs, v, i, b = LSNNSequence.apply(xs, state.v, state.i, state.b, p, dt, derivative)
+    return zs, state._replace(v=v, i=i, b=b)
+
+
 def _make(
     name: str, target: str, step: str, state: str, params: str, fused: Callable[..., Any] | None = None
 ) -> Callable[..., Any]:
@@ -186,6 +192,7 @@ lsnn_feed_forward_sequence = _make(
     "lsnn_feed_forward_step",
     "LSNNFeedForwardState",
     "LSNNParameters",
+    _lsnn_fused,
 )
 lif_adex_feed_forward_sequence = _make(
     "lif_adex_feed_forward_sequence",
