@@ -71,7 +71,6 @@ class _GenericSequence(torch.autograd.Function):
         shape, dtype = xs.shape[1:], out0.dtype
         if any(not isinstance(s, Tensor) or s.shape != shape or s.dtype != dtype for s in [out0, *current]):
             raise Unfusable
-        steps = xs.shape[0]
         outs = [out0]
         entering: list[list[Tensor]] = [[] for _ in current]  # state entering steps 1 .. T-1
         for x in xs.unbind(0)[1:]:
