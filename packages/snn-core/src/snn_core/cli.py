@@ -120,6 +120,7 @@ def _demo(args: argparse.Namespace) -> int:
             "hidden",
             "batch_size",
             "lr",
+            "f_max",
             "limit",
             "threads",
         )
@@ -145,7 +146,7 @@ def _configure_demo(parser: argparse.ArgumentParser) -> None:
         "Exit status: 0 when the test accuracy reached the expectation, 3 when not, 2 on errors."
     )
     add = parser.add_argument
-    add("--epochs", type=int, help="training epochs (default 8; 3 with --quick)")
+    add("--epochs", type=int, help="training epochs (default 12; 4 with --quick)")
     add("--seed", type=int, help="seed of weights, split, shuffling and spikes (default 0)")
     add("--out", help="output folder (default ./snn-demo-output)")
     add(
@@ -159,8 +160,9 @@ def _configure_demo(parser: argparse.ArgumentParser) -> None:
     add("--hidden", type=int, help="hidden neurons (default 128)")
     add("--batch-size", dest="batch_size", type=int, help="batch size (default 32)")
     add("--lr", type=float, help="Adam learning rate")
+    add("--f-max", dest="f_max", type=float, help="Poisson rate of a white pixel in Hz (default 400)")
     add("--limit", type=int, help="use only this many of the 1797 samples")
-    add("--threads", type=int, help="torch CPU threads")
+    add("--threads", type=int, help="torch CPU threads (default 1: reproducible on any machine)")
     add("--expect", type=float, help="expected test accuracy in [0, 1] (default 0.90; 0.80 with --quick)")
     add("--quick", action="store_true", help="shortened configuration for CI")
     add("--no-plots", dest="no_plots", action="store_true", help="skip the figures")

@@ -76,10 +76,19 @@ PROTOCOLS: dict[str, tuple[float, Current]] = {
     "spike_frequency_adaptation": (85.0, _step(8.5, 30.0)),
     "class_1_exc": (300.0, _ramp(30.0, 0.075)),
     "class_2_exc": (300.0, _ramp(30.0, 0.015, offset=-0.5)),
-    "spike_latency": (100.0, _pulses([(10.0, 3.0, 7.5)])),  # paper: 7.04 at 0.2 ms steps; preset steps 0.25 ms
+    "spike_latency": (
+        100.0,
+        _pulses([(10.0, 3.0, 7.5)]),
+    ),  # paper: 7.04 at 0.2 ms steps; preset steps 0.25 ms
     "subthreshold_oscillation": (200.0, _pulses([(20.0, 5.0, 2.0)])),
-    "resonator": (400.0, _pulses([(40.0, 4.0, 0.65), (60.0, 4.0, 0.65), (280.0, 4.0, 0.65), (320.0, 4.0, 0.65)])),
-    "integrator": (100.0, _pulses([(100 / 11, 2.0, 9.0), (100 / 11 + 5, 2.0, 9.0), (70.0, 2.0, 9.0), (80.0, 2.0, 9.0)])),
+    "resonator": (
+        400.0,
+        _pulses([(40.0, 4.0, 0.65), (60.0, 4.0, 0.65), (280.0, 4.0, 0.65), (320.0, 4.0, 0.65)]),
+    ),
+    "integrator": (
+        100.0,
+        _pulses([(100 / 11, 2.0, 9.0), (100 / 11 + 5, 2.0, 9.0), (70.0, 2.0, 9.0), (80.0, 2.0, 9.0)]),
+    ),
     "rebound_spike": (200.0, _pulses([(20.0, 5.0, -15.0)])),
     "rebound_burst": (200.0, _pulses([(20.0, 5.0, -15.0)])),
     "threshold_variability": (100.0, _pulses([(10.0, 5.0, 1.0), (80.0, 5.0, 1.0), (70.0, 5.0, -6.0)])),
@@ -124,23 +133,26 @@ def load_behaviours(names: Sequence[str] | None = None) -> dict[str, Any]:
         UnknownComponentError: if no ``izhikevich`` neuron is registered (``pip install snn-neurons``), or its
             package does not define a requested preset.
     """
-    spec = registry().neurons["izhikevich"]
     names = list(names) if names is not None else list(BEHAVIOURS)
-    modules = _modules_to_search(spec)
-    found: dict[str, Any] = {}
     for name in names:
         if name not in PROTOCOLS:
             raise UnknownComponentError(
                 f"unknown Izhikevich behaviour {name!r}; expected one of: {', '.join(BEHAVIOURS)}",
-                kind="izhikevich behaviour", name=name,
+                kind="izhikevich behaviour",
+                name=name,
             )
+    spec = registry().neurons["izhikevich"]
+    modules = _modules_to_search(spec)
+    found: dict[str, Any] = {}
+    for name in names:
         preset = next((getattr(m, name) for m in modules if hasattr(m, name)), None)
         if preset is None or not hasattr(preset, "p") or not hasattr(preset, "s"):
             where = ", ".join(m.__name__ for m in modules) or "<no module>"
             raise UnknownComponentError(
                 f"the registered 'izhikevich' neuron's package ({where}) defines no preset behaviour {name!r} "
                 "with .p and .s; snn gallery needs the presets of snn-neurons (pip install snn-neurons)",
-                kind="izhikevich behaviour", name=name,
+                kind="izhikevich behaviour",
+                name=name,
             )
         found[name] = preset
     return found
@@ -200,8 +212,8 @@ def izhikevich_gallery(
         cell = outer[index // columns, index % columns].subgridspec(2, 1, height_ratios=(4, 1), hspace=0.05)
         ax_v = fig.add_subplot(cell[0])
         ax_i = fig.add_subplot(cell[1], sharex=ax_v)
-        ax_v.plot(trace.time, trace.voltage, color="black", linewidth=0.7)
-        ax_i.plot(trace.time, trace.current, color="tab:blue", linewidth=0.9)
+        ax_v.plot(trace.time.numpy(), trace.voltage.numpy(), color="black", linewidth=0.7)
+        ax_i.plot(trace.time.numpy(), trace.current.numpy(), color="tab:blue", linewidth=0.9)
         letter = chr(ord("A") + BEHAVIOURS.index(trace.name))
         ax_v.set_title(f"({letter}) {trace.name.replace('_', ' ')}", fontsize=9)
         ax_v.set_ylim(-95.0, 40.0)
@@ -213,7 +225,7 @@ def izhikevich_gallery(
             ax.set_yticks([])
             for side in ("top", "right", "left", "bottom"):
                 ax.spines[side].set_visible(False)
-        ax_i.set_xlabel(f"{trace.time[-1] + trace.time[1]:.0f} ms", fontsize=7, labelpad=1)
+        ax_i.set_xlabel(f"{float(trace.time[-1] + trace.time[1]):.0f} ms", fontsize=7, labelpad=1)
     fig.suptitle("Izhikevich neuron: 20 spiking behaviours (voltage, input current below)", fontsize=12)
     fig.set_dpi(dpi)
     finish(fig, save)

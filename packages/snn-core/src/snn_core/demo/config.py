@@ -35,10 +35,11 @@ class DemoConfig:
         expected_accuracy: the test accuracy this configuration is known to reach; the run reports whether
             it did and ``snn demo`` exits with status 3 when it did not.
         plots: write the figures (needs matplotlib).
-        threads: ``torch.set_num_threads`` for the run (``None`` leaves it alone).
+        threads: ``torch.set_num_threads`` for the run (default 1: the numbers then do not depend on the
+            machine's core count; ``None`` leaves it alone).
     """
 
-    epochs: int = 8
+    epochs: int = 12
     seed: int = 0
     out: Path = Path("snn-demo-output")
     model: str = "lif"
@@ -47,20 +48,22 @@ class DemoConfig:
     steps: int = 24
     hidden: int = 128
     batch_size: int = 32
-    lr: float = 3e-3
+    lr: float = 1e-2
     f_max: float = 400.0
     input_scale: float = 12.0
     limit: int | None = None
     test_fraction: float = 0.2
     expected_accuracy: float = 0.90
     plots: bool = True
-    threads: int | None = None
+    threads: int | None = 1
 
     def __post_init__(self) -> None:
         for name in ("epochs", "steps", "hidden", "batch_size"):
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+        if self.threads is not None and (not isinstance(self.threads, int) or self.threads < 1):
+            raise ValueError(f"threads must be an integer >= 1 or None, got {self.threads!r}")
         if self.model not in MODELS:
             raise ValueError(f"model must be one of {MODELS}, got {self.model!r}")
         if self.encoder not in ENCODERS:
@@ -80,7 +83,7 @@ class DemoConfig:
     @classmethod
     def quick(cls, **overrides: object) -> DemoConfig:
         """The shortened configuration used in CI (``snn demo --quick``): fewer epochs and steps."""
-        settings: dict[str, object] = {"epochs": 3, "steps": 16, "expected_accuracy": 0.80}
+        settings: dict[str, object] = {"epochs": 4, "steps": 16, "expected_accuracy": 0.80}
         settings.update(overrides)
         return cls(**settings)  # type: ignore[arg-type]
 

@@ -73,16 +73,16 @@ def resolve_device(name: str) -> torch.device:
 
 def _describe(config: DemoConfig, data: Split, device: torch.device) -> str:
     network = (
-        "Linear(64, {h}) -> LIF -> Linear({h}, 10) -> leaky integrator (max over time)"
+        "Linear({i}, {h}) -> LIF -> Linear({h}, {c}) -> leaky integrator (mean over time)"
         if config.model == "lif"
-        else "Linear(64, {h}) -> LIB (traceTorch) -> Linear({h}, 10) (mean over time)"
-    )
+        else "Linear({i}, {h}) -> LIB (traceTorch) -> Linear({h}, {c}) (mean over time)"
+    ).format(i=data.x_train.shape[1], h=config.hidden, c=data.classes)
     return (
         f"snn demo: spiking classifier on scikit-learn's handwritten digits (8x8 pixels)\n"
         f"  data     {data.x_train.shape[0]} train / {data.x_test.shape[0]} test samples, {data.classes} classes\n"
         f"  encoding {config.encoder}, {config.steps} steps of {DT * 1e3:g} ms"
         + (f", f_max {config.f_max:g} Hz" if config.encoder == "poisson" else "")
-        + f"\n  network  {network.format(h=config.hidden)}\n"
+        + f"\n  network  {network}\n"
         f"  training {config.epochs} epochs, batch {config.batch_size}, Adam lr {config.lr:g}, seed {config.seed}, "
         f"device {device}\n"
     )
@@ -189,12 +189,19 @@ def run_demo(
         UnknownComponentError: when a needed plugin is missing (names the package to install).
         ImportError: when scikit-learn is missing (names ``pip install "snn-core[demo]"``).
     """
-    stream = stream if stream is not None else sys.stdout
+    previous_threads = torch.get_num_threads()
+    if config.threads is not None:
+        torch.set_num_threads(config.threads)
+    try:
+        return _run(config, data, stream if stream is not None else sys.stdout, interactive)
+    finally:
+        torch.set_num_threads(previous_threads)
+
+
+def _run(config: DemoConfig, data: Split | None, stream: TextIO, interactive: bool | None) -> DemoResult:
     started = time.perf_counter()
     check_components(config)
     device = resolve_device(config.device)
-    if config.threads is not None:
-        torch.set_num_threads(config.threads)
     if data is None:
         data = load_digits_split(seed=config.seed, test_fraction=config.test_fraction, limit=config.limit)
     loaded = time.perf_counter()
