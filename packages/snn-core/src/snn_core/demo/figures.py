@@ -44,16 +44,31 @@ def membrane_figure(recording: Recording, label: int, threshold: float | None, p
     fig, (ax_hidden, ax_out) = plt.subplots(2, 1, figsize=(9.0, 6.5), sharex=True)
     voltage = recording.hidden_voltage[:, 0]
     activity = recording.hidden_spikes[:, 0].abs().sum(dim=0)
-    chosen = activity.argsort(descending=True, stable=True)[:5]
+    chosen = activity.argsort(descending=True, stable=True)[:3]
     plot.trace_lines(
         voltage[:, chosen],
         ax_hidden,
         dt=DT,
         threshold=threshold,
         labels=[f"neuron {int(i)}" for i in chosen],
-        title="Hidden membrane voltage (5 most active neurons)",
+        title="Hidden membrane voltage of 3 neurons (ticks above: their spikes)",
         ylabel="v",
     )
+    top = threshold if threshold is not None else float(voltage[:, chosen].max())
+    for k, (line, column) in enumerate(
+        zip(ax_hidden.lines, recording.hidden_spikes[:, 0][:, chosen].cpu().unbind(1))
+    ):
+        times = (column.nonzero().flatten().double() * 1e3 * DT).numpy()
+        ax_hidden.plot(
+            times,
+            [(1.08 + 0.07 * k) * top] * len(times),
+            linestyle="none",
+            marker="|",
+            markersize=9,
+            markeredgewidth=1.6,
+            color=line.get_color(),
+        )
+    ax_hidden.set_xlabel("")
     readout = recording.readout[:, 0]
     plot.trace_lines(
         readout,
