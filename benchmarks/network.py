@@ -215,16 +215,20 @@ def _cpu_peak_mb(step: Callable[[], None]) -> float:
         return max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base, 0) / 1024
 
 
+CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
+_clock = time.perf_counter
+
+
 def _median_ms(fn: Callable[[], Any], reps: int, warmup: int, sync: Callable[[], None]) -> float:
     for _ in range(warmup):
         fn()
     sync()
     times = []
     for _ in range(reps):
-        start = time.perf_counter()
+        start = _clock()
         fn()
         sync()
-        times.append(time.perf_counter() - start)
+        times.append(_clock() - start)
     return statistics.median(times) * 1e3
 
 
@@ -279,7 +283,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--no-memory", action="store_true")
+    parser.add_argument("--clock", choices=sorted(CLOCKS), default="wall", help="cpu: process CPU time")
+    parser.add_argument("--threads", type=int, help="torch.set_num_threads")
     args = parser.parse_args(argv)
+    global _clock
+    _clock = CLOCKS[args.clock]
+    if args.threads:
+        torch.set_num_threads(args.threads)
     result = run_case(args.case, args.size, args.reps, args.warmup, args.device, not args.no_memory)
     json.dump(result, sys.stdout)
     print()

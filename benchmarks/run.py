@@ -57,7 +57,9 @@ def _cases(quick: bool) -> tuple[list[str], list[str]]:
     return run, skipped
 
 
-def _run_case(case: str, size: str, reps: int, warmup: int, threads: int | None) -> dict[str, Any]:
+def _run_case(
+    case: str, size: str, reps: int, warmup: int, threads: int | None, clock: str
+) -> dict[str, Any]:
     env = dict(os.environ, PYTHONWARNINGS="ignore")
     if threads:
         env["OMP_NUM_THREADS"] = str(threads)
@@ -72,7 +74,9 @@ def _run_case(case: str, size: str, reps: int, warmup: int, threads: int | None)
         "--warmup",
         str(warmup),
     ]
-    command += ["--device", device]
+    command += ["--device", device, "--clock", clock]
+    if threads:
+        command += ["--threads", str(threads)]
     done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=900)
     if done.returncode != 0:
         return {"case": case, "size": size, "error": done.stderr.strip().splitlines()[-1:]}
@@ -88,7 +92,12 @@ def markdown(report: dict[str, Any]) -> str:
         "# snn benchmark results",
         "",
         f"Machine: {report['machine']}. torch {report['torch']}, {report['threads']} threads. "
-        f"{report['date']}; {'quick' if report['quick'] else 'full'} run.",
+        f"{report['date']}; {'quick' if report['quick'] else 'full'} run; "
+        + (
+            "elapsed (wall-clock) times."
+            if report["clock"] == "wall"
+            else "CPU time of the benchmark process (one thread)."
+        ),
         "",
         "Training step = forward + backward of `out.sum()`; inference = forward under `no_grad`. "
         "Medians; peak memory of the first training step above the process's memory before it.",
@@ -157,6 +166,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "threads": args.threads or torch.get_num_threads(),
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "quick": args.quick,
+        "clock": args.clock,
         "skipped": skipped,
         "network": {},
     }
@@ -164,13 +174,15 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         reps, warmup = repetitions[size]
         report["network"][size] = []
         for case in cases:
-            result = _run_case(case, size, reps, warmup, args.threads)
+            result = _run_case(case, size, reps, warmup, args.threads, args.clock)
             report["network"][size].append(result)
             shown = f"{result['train_ms']:.1f} ms" if "train_ms" in result else f"error {result['error']}"
             print(f"[{time.time() - started:5.0f} s] {size:6} {case:32} {shown}", file=sys.stderr)
     if args.threads:
         torch.set_num_threads(args.threads)
-    report["neurons"] = neurons.run(args.quick, "cpu") + (neurons.run(args.quick, "cuda") if _cuda() else [])
+    report["neurons"] = neurons.run(args.quick, "cpu", args.clock) + (
+        neurons.run(args.quick, "cuda") if _cuda() else []
+    )
     report["seconds"] = round(time.time() - started)
     text = markdown(report)
     if args.json:

@@ -608,14 +608,21 @@ def test_model_sequence_equals_step_loop(fn, model, dtype):
     assert NODES.get(model, "GenericSequence") in type(outs.grad_fn).__name__  # not the step loop
 
 
-NODES = {"li": "LISequence", "iaf": "IAFSequence", "lif_box": "IAFSequence", "lsnn": "LSNNSequence"}
+NODES = {
+    "li": "LISequence",
+    "iaf": "IAFSequence",
+    "lif_box": "IAFSequence",
+    "lsnn": "LSNNSequence",
+    "lif_ex": "ExSequence",
+}
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("model", ["li", "iaf", "lif_box", "lsnn"])
+@pytest.mark.parametrize("model", ["li", "iaf", "lif_box", "lsnn", "lif_ex"])
 def test_fused_models_backward_in_chunks(fn, monkeypatch, model, dtype):
-    from snn_neurons.sequence import _lsnn, _simple
+    from snn_neurons.sequence import _ex, _lsnn, _simple
 
+    monkeypatch.setattr(_ex, "CHUNK_ELEMENTS", 3 * SHAPE[1] * SHAPE[2])
     monkeypatch.setattr(_simple, "CHUNK_ELEMENTS", 3 * SHAPE[1] * SHAPE[2])
     monkeypatch.setattr(_lsnn, "CHUNK_ELEMENTS", 3 * SHAPE[1] * SHAPE[2])
     seq_fn, step, state, p = _cases(fn, dtype)[model]

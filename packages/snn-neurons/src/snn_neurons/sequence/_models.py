@@ -11,6 +11,7 @@ from torch.utils import _pytree as pytree
 import snn_core
 
 from ._common import check_sequence, dispatch, fusable, step_loop
+from ._ex import ExSequence
 from ._generic import Unfusable, generic_sequence
 from ._lsnn import LSNNSequence
 from ._simple import IAFSequence, LIFBoxSequence, LISequence
@@ -144,6 +145,11 @@ def _lsnn_fused(xs: Tensor, state: Any, p: Any, dt: float, derivative: Any) -> A
     return zs, state._replace(v=v, i=i, b=b)
 
 
+def _lif_ex_fused(xs: Tensor, state: Any, p: Any, dt: float, derivative: Any) -> Any:
+    zs, v, i = ExSequence.apply(xs, state.v, state.i, p, dt, derivative)
+    return zs, state._replace(v=v, i=i)
+
+
 def _make(
     name: str, target: str, step: str, state: str, params: str, fused: Callable[..., Any] | None = None
 ) -> Callable[..., Any]:
@@ -207,4 +213,5 @@ lif_ex_feed_forward_sequence = _make(
     "lif_ex_feed_forward_step",
     "LIFExFeedForwardState",
     "LIFExParameters",
+    _lif_ex_fused,
 )
