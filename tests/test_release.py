@@ -78,6 +78,7 @@ def test_release_bumps_one_package_and_tags_it(scratch: Path) -> None:
     other = scratch / "packages" / "snn-ssm" / "changes" / "+untouched.fixed.md"
     other.write_text("Not part of the snn-rnn release.\n")
     commit_all(scratch, "fragments")
+    fragments = sorted(p.name for p in (scratch / "packages" / "snn-rnn" / "changes").glob("*.md"))
 
     result = release(scratch, "snn-rnn", "minor")
     assert result.returncode == 0, result.stderr + result.stdout
@@ -94,8 +95,10 @@ def test_release_bumps_one_package_and_tags_it(scratch: Path) -> None:
     assert changed == {
         "packages/snn-rnn/pyproject.toml",
         "packages/snn-rnn/CHANGELOG.md",
-        "packages/snn-rnn/changes/+release-test.added.md",
+        *(f"packages/snn-rnn/changes/{name}" for name in fragments),
     }
+    assert "packages/snn-rnn/changes/+release-test.added.md" in changed
+    assert not list((scratch / "packages" / "snn-rnn" / "changes").glob("*.md"))
     changelog = (scratch / "packages" / "snn-rnn" / "CHANGELOG.md").read_text()
     assert "## snn-rnn 0.2.0 (2026-01-02)" in changelog
     assert "### Added\n\n- A user-facing sentence about the new thing." in changelog
