@@ -614,14 +614,16 @@ NODES = {
     "lif_box": "IAFSequence",
     "lsnn": "LSNNSequence",
     "lif_ex": "ExSequence",
+    "lif_adex": "AdExSequence",
 }
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("model", ["li", "iaf", "lif_box", "lsnn", "lif_ex"])
+@pytest.mark.parametrize("model", ["li", "iaf", "lif_box", "lsnn", "lif_ex", "lif_adex"])
 def test_fused_models_backward_in_chunks(fn, monkeypatch, model, dtype):
-    from snn_neurons.sequence import _ex, _lsnn, _simple
+    from snn_neurons.sequence import _adex, _ex, _lsnn, _simple
 
+    monkeypatch.setattr(_adex, "CHUNK_ELEMENTS", 3 * SHAPE[1] * SHAPE[2])
     monkeypatch.setattr(_ex, "CHUNK_ELEMENTS", 3 * SHAPE[1] * SHAPE[2])
     monkeypatch.setattr(_simple, "CHUNK_ELEMENTS", 3 * SHAPE[1] * SHAPE[2])
     monkeypatch.setattr(_lsnn, "CHUNK_ELEMENTS", 3 * SHAPE[1] * SHAPE[2])

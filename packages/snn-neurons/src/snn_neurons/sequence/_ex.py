@@ -16,7 +16,7 @@ from torch import Tensor
 
 from ._common import as_loop_tensor, reduce_grad, scripted
 
-__all__ = ["ExSequence"]
+__all__ = ["ExSequence", "entering_voltage"]
 
 CHUNK_ELEMENTS = 1 << 18
 
@@ -65,6 +65,19 @@ def _current_loop(g: Tensor, decay: Tensor, g_last: Tensor) -> Tensor:
     for t in range(steps - 2, -1, -1):
         g[t].addcmul_(g[t + 1], decay)
     return g
+
+
+def entering_voltage(v1s: Tensor, start: int, stop: int, v0: Tensor, v_th: Any, v_reset: Any) -> Tensor:
+    """The voltage entering steps ``start .. stop-1``: the previous step's reset voltage (``v0`` first)."""
+    v_reset = torch.as_tensor(v_reset, dtype=v1s.dtype, device=v1s.device)
+    v_in = torch.empty_like(v1s[start:stop])
+    first = start if start > 0 else 1
+    if start == 0:
+        v_in[0] = v0
+    if stop > first:
+        before = v1s[first - 1 : stop - 1]
+        v_in[first - start :] = torch.where(torch.gt(before, v_th), v_reset, before)
+    return v_in
 
 
 _forward = scripted(_ex_forward_loop)
@@ -120,24 +133,7 @@ class ExSequence(torch.autograd.Function):
             start = max(0, stop - size)
             v1 = v1s[start:stop]
             out = g_xs[start:stop]
-            # voltage entering each step of the chunk: the reset voltage of the step before
-            if start > 0:
-                before = v1s[start - 1 : stop - 1]
-                v_in = torch.where(
-                    torch.gt(before, p.v_th),
-                    torch.as_tensor(p.v_reset, dtype=v1.dtype, device=v1.device),
-                    before,
-                )
-            else:
-                v_in = torch.empty_like(v1)
-                v_in[0] = v0
-                if stop > 1:
-                    before = v1s[: stop - 1]
-                    v_in[1:] = torch.where(
-                        torch.gt(before, p.v_th),
-                        torch.as_tensor(p.v_reset, dtype=v1.dtype, device=v1.device),
-                        before,
-                    )
+            v_in = entering_voltage(v1s, start, stop, v0, p.v_th, p.v_reset)
             keep = v_in.sub_(p.v_th).div_(delta_t).exp_().sub_(1).mul_(a).add_(1)  # dv1/dv
             x = v1 - p.v_th
             s = ctx.derivative(x, p.alpha)

@@ -10,6 +10,7 @@ from torch.utils import _pytree as pytree
 
 import snn_core
 
+from ._adex import AdExSequence
 from ._common import check_sequence, dispatch, fusable, step_loop
 from ._ex import ExSequence
 from ._generic import Unfusable, generic_sequence
@@ -150,6 +151,11 @@ def _lif_ex_fused(xs: Tensor, state: Any, p: Any, dt: float, derivative: Any) ->
     return zs, state._replace(v=v, i=i)
 
 
+def _lif_adex_fused(xs: Tensor, state: Any, p: Any, dt: float, derivative: Any) -> Any:
+    zs, v, i, a = AdExSequence.apply(xs, state.v, state.i, state.a, p, dt, derivative)
+    return zs, state._replace(v=v, i=i, a=a)
+
+
 def _make(
     name: str, target: str, step: str, state: str, params: str, fused: Callable[..., Any] | None = None
 ) -> Callable[..., Any]:
@@ -206,6 +212,7 @@ lif_adex_feed_forward_sequence = _make(
     "lif_adex_feed_forward_step",
     "LIFAdExFeedForwardState",
     "LIFAdExParameters",
+    _lif_adex_fused,
 )
 lif_ex_feed_forward_sequence = _make(
     "lif_ex_feed_forward_sequence",
