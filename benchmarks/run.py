@@ -1,6 +1,6 @@
 """snn benchmarks: the 3-layer SNN training step beside peer libraries, and neuron microbenchmarks.
 
-    python benchmarks/run.py [--quick] [--json PATH] [--markdown PATH] [--threads N]
+    python benchmarks/run.py [--quick] [--json PATH] [--markdown PATH] [--threads N] [--clock wall|cpu]
 
 Network: ``Linear -> LIF`` x 3, time-first input, loss ``out.sum()``; one training step is forward
 + backward. Sizes: small (B=16, T=100, 128-256-256-10) and medium (B=32, T=200, 700-512-512-20).
@@ -149,10 +149,16 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     )
     parser.add_argument("--json", type=Path, help="write the results as JSON here")
     parser.add_argument("--markdown", type=Path, help="write the markdown report here")
+    parser.add_argument("--threads", type=int, help="torch threads for the cases (default: torch's default)")
     parser.add_argument(
-        "--threads", type=int, help="OMP_NUM_THREADS for the cases (default: torch's default)"
+        "--clock",
+        choices=["wall", "cpu"],
+        default="wall",
+        help="wall: elapsed time (default); cpu: CPU time of the process with one thread, for a busy machine",
     )
     args = parser.parse_args(argv)
+    if args.clock == "cpu" and not args.threads:
+        args.threads = 1
     import torch
 
     started = time.time()
