@@ -158,14 +158,17 @@ def wheels(session: nox.Session) -> None:
     Environments: ``core`` alone, ``core`` + each plugin, ``all``. Each holds only the snn wheels it
     is about (the third-party dependencies come from this session's environment as a read-only base
     layer, see tools/wheel_envs.py), and runs ``packages/<dist>/tests`` against the installed wheel.
-    ``nox -s wheels -- core snn-neurons`` tests only those environments.
+    ``nox -s wheels -- core snn-neurons`` tests only those environments; ``-- --from-head`` builds the
+    wheels from a clean clone of HEAD (the tests still come from the working tree).
     """
     session.install(TORCH)
     session.install(*TEST_TOOLS, *CORE_DEPS, *BUILD_TOOLS)
     out = Path(session.create_tmp()) / "wheels"
     shutil.rmtree(out, ignore_errors=True)
-    session.run("python", "tools/wheel_envs.py", "build", str(out), "--no-isolation")
-    only = ["--only", *session.posargs] if session.posargs else []
+    from_head = ["--from-head"] if "--from-head" in session.posargs else []
+    session.run("python", "tools/wheel_envs.py", "build", str(out), "--no-isolation", *from_head)
+    names = [a for a in session.posargs if a != "--from-head"]
+    only = ["--only", *names] if names else []
     session.run("python", "tools/wheel_envs.py", "test", str(out), *only)
 
 
