@@ -1,7 +1,8 @@
 """Training-step speed of the snn_tracelayers layers: step loop vs sequence loop vs fused sequence.
 
     python benchmarks/trace_layers.py [--layers LIB LIT DSRLITS] [--batch 32] [--steps 200]
-                                      [--neurons 512] [--reps 7] [--warmup 2] [--json PATH]
+                                      [--neurons 512] [--reps 7] [--warmup 2] [--quant]
+                                      [--threads N] [--json PATH]
 
 For each layer one training step is forward + backward of ``(outputs * w).sum()`` over a time-first
 input ``[T, B, N]`` (gradients for the input and every parameter), timed three ways in this process,
@@ -111,8 +112,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reps", type=int, default=7)
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--quant", action="store_true", help="quant_fn=round_ste() (binary spikes)")
+    parser.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (default: torch's)")
     parser.add_argument("--json", metavar="PATH", help="write the raw numbers here")
     args = parser.parse_args(argv)
+    if args.threads is not None:
+        torch.set_num_threads(args.threads)
     results = [measure(name, args) for name in args.layers]
     print(table(results, args))
     if args.json:

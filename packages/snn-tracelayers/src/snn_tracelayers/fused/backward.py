@@ -81,15 +81,22 @@ class _Sums(dict):
             current.addcmul_(a, b)
 
 
-def _slope(plan: FusedPlan, f: Tensor, u: Tensor | None) -> Tensor:
-    r"""$f'(u)\,q'(f)$ from the saved spike value $f$ (and $u$ for thresholds differentiated by autograd)."""
+def _through_firing(plan: FusedPlan, grad: Tensor, f: Tensor, u: Tensor | None) -> Tensor:
+    r"""$\bar u = \bar z\,f'(u)\,q'(f)$ from the saved spike value $f = f(u)$ (``grad`` is consumed).
+
+    For ``sigmoid4x`` one fused kernel gives $\bar z f(1-f)$ (then $\times 4$); other thresholds
+    use their derivative at the saved $u$.
+    """
     spike, quant = plan.spike, plan.quant
-    d = spike.derivative(u, f) if u is not None else spike.derivative(f, f)  # type: ignore[union-attr]
+    if spike.kind == "sigmoid4x":  # type: ignore[union-attr]
+        out = torch.ops.aten.sigmoid_backward(grad, f).mul_(4)
+    else:
+        out = grad.mul_(spike.derivative(u, f))  # type: ignore[union-attr]
     if quant is not None:
         dq = quant.derivative(f)
         if isinstance(dq, Tensor):
-            d = d * dq
-    return d  # type: ignore[return-value]
+            out = out.mul_(dq)
+    return out
 
 
 def run_backward(
@@ -169,18 +176,18 @@ def run_backward(
         else:
             rho = torch.add(after[0], after[1]) if dual else after  # reset gradient (x 1/2 in theta)
             if firing == BINARY:
-                s = _slope(plan, sv["F"][t], sv["U"][t] if "U" in sv else None)
-                au = torch.addcmul(ao, rho, theta, value=-1).mul_(s)
+                az = torch.addcmul(ao, rho, theta, value=-1)
+                au = _through_firing(plan, az, sv["F"][t], sv["U"][t] if "U" in sv else None)
                 am = after + au
                 sums.add("bias", au)
                 sums.add("rho_z", rho, zs[t])
             else:
-                sp = _slope(plan, sv["FP"][t], sv["UP"][t] if "UP" in sv else None)
-                sn = _slope(plan, sv["FN"][t], sv["UN"][t] if "UN" in sv else None)
                 aop = ao * kp if kp is not None else ao
                 aon = ao * kn if kn is not None else ao
-                aup = torch.addcmul(aop, rho, theta_p, value=-1).mul_(sp)
-                bun = torch.addcmul(aon, rho, theta_n, value=-1).mul_(sn)  # = -d L / d u-
+                aup = torch.addcmul(aop, rho, theta_p, value=-1)
+                aup = _through_firing(plan, aup, sv["FP"][t], sv["UP"][t] if "UP" in sv else None)
+                bun = torch.addcmul(aon, rho, theta_n, value=-1)  # becomes -d L / d u-
+                bun = _through_firing(plan, bun, sv["FN"][t], sv["UN"][t] if "UN" in sv else None)
                 am = after + aup.add(bun)
                 sums.add("up", aup)
                 sums.add("bun", bun)
