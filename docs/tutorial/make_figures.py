@@ -10,7 +10,7 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
 HERE = Path(__file__).parent
 DPI = 80
@@ -32,8 +32,9 @@ from snn_core import plot  # noqa: E402
 
 poisson = snn_core.registry().encoders["poisson"].fn  # the same as snn_encoding.poisson_encode
 spikes = poisson(x[:1], 24, f_max=400, dt=1e-3, generator=g)  # [24, 1, 64]
-fig, ax = plot.spike_raster(spikes[:, 0], dt=1e-3, title=f"Poisson spikes of one digit ({int(y[0])})",
-                            ylabel="Pixel")
+fig, ax = plot.spike_raster(
+    spikes[:, 0], dt=1e-3, title=f"Poisson spikes of one digit ({int(y[0])})", ylabel="Pixel"
+)
 fig.set_size_inches(7, 3.2)
 fig.savefig(HERE / "input-raster.png", dpi=DPI, bbox_inches="tight")
 plt.close(fig)
@@ -64,7 +65,7 @@ initial_weights = net.fc_in.weight.detach().clone()
 # --- 4. training
 optimizer = torch.optim.Adam(net.parameters(), lr=1e-2)
 losses = plot.MeasurementManager("training loss", decay=[0.0, 0.9])
-for epoch in range(6):
+for _epoch in range(6):
     for batch in train[torch.randperm(len(train), generator=g)].split(32):
         scores = net(poisson(x[batch], 24, f_max=400, dt=1e-3, generator=g))
         loss = nn.functional.cross_entropy(scores, y[batch])
@@ -108,8 +109,9 @@ fig.set_size_inches(5, 3.2)
 fig.savefig(HERE / "rates.png", dpi=DPI, bbox_inches="tight")
 plt.close(fig)
 
-result = plot.distributions([initial_weights, net.fc_in.weight], "Input weights before / after training",
-                            compute_metrics=True)
+result = plot.distributions(
+    [initial_weights, net.fc_in.weight], "Input weights before / after training", compute_metrics=True
+)
 fig, ax = result["fig_ax"]
 ax.legend(["before: " + ax.lines[0].get_label(), "after: " + ax.lines[1].get_label()], fontsize="small")
 fig.set_size_inches(7, 3.6)
