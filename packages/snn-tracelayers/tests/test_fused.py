@@ -254,3 +254,37 @@ def test_unknown_callables_and_unusual_arguments_fall_back_to_the_loop() -> None
     # the loop still gives the answer through trace_sequence
     outs, _ = st.trace_sequence(xs.double(), {"mem": torch.zeros(2, 3).double()}, params, config)
     assert outs.dtype == torch.float64 and outs.shape == (4, 2, 3)
+
+
+def test_inference_path_keeps_nothing_and_matches() -> None:
+    for name in ("LIB", "DSRLITS", "SLI"):
+        layer = varied(name)
+        xs = inputs((3, 5), steps=30, seed=21)
+        init = random_states(layer, (3, 5), seed=22)
+        with torch.no_grad():
+            expected, expected_final = st.trace_sequence(
+                xs, init, layer.trace_params(), layer.trace_config(), fused=False
+            )
+            got, final = fused_trace_sequence(xs, init, layer.trace_params(), layer.trace_config())
+        assert torch.equal(got, expected)
+        assert all(torch.equal(final[k], expected_final[k]) for k in final)
+        assert got.grad_fn is None
+
+
+def test_non_finite_input_to_a_dual_layer_uses_the_loop() -> None:
+    layer = varied("DSLIB")
+    xs = inputs((2, 5), steps=10, seed=23)
+    xs[3, 1, 2] = float("nan")
+    init = random_states(layer, (2, 5), seed=24)
+    assert fused_trace_sequence(xs, init, layer.trace_params(), layer.trace_config()) is NotImplemented
+    outs, _ = st.trace_sequence(xs, init, layer.trace_params(), layer.trace_config())
+    assert torch.isfinite(outs).all()  # P(NaN) = N(NaN) = 0, as traceTorch
+
+
+def test_docstring_examples() -> None:
+    import doctest
+
+    from snn_tracelayers import fused
+
+    result = doctest.testmod(fused, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0 and result.failed == 0
