@@ -57,9 +57,9 @@ def _masks(v: Tensor, strict: bool = False) -> tuple[Tensor, Tensor]:
     return positive, negative
 
 
-def _masked_sum(masks: tuple[Tensor, Tensor], value: Tensor) -> Tensor:
+def _masked_sum(masks: tuple[Tensor, Tensor], value: Tensor, out: Tensor | None = None) -> Tensor:
     r"""$[\cdot]^+ v^+ + [\cdot]^- v^-$ for channel-stacked values (``sum(0)`` is slow on CPU)."""
-    return torch.addcmul(masks[0] * value[0], masks[1], value[1])
+    return torch.addcmul(masks[0] * value[0], masks[1], value[1], out=out)  # type: ignore[arg-type]
 
 
 class _Sums(dict):
@@ -155,11 +155,14 @@ def run_backward(
         kn = p["neg_scale"] if plan.scaled else None
     mems, zs = sv["MEM"], sv.get("Z")
     sums = _Sums(enabled=bool(needs))
-    gx: list[Tensor] = [xs] * steps
+    gx = torch.empty_like(xs, memory_format=torch.contiguous_format)
+    gx_rows = gx.unbind(0)
+    am_is_gx = not (dual or synapse or ema)  # then d L / d x_t is the membrane adjoint itself
     am_next = ar_next = as_next = None
 
     for t in range(steps - 1, -1, -1):
         last = t == steps - 1
+        am_out = gx_rows[t] if am_is_gx else None
         after = gf_mem if last else am_next * beta  # d L / d (membrane after step t)
         # d L / d o_t: the output, plus the recurrent trace of step t + 1
         if rec and last:
@@ -172,13 +175,13 @@ def run_backward(
             ao = g_steps[t]
         # firing and reset
         if firing == NONE:
-            am = after + ao
+            am = torch.add(after, ao, out=am_out)
         else:
             rho = torch.add(after[0], after[1]) if dual else after  # reset gradient (x 1/2 in theta)
             if firing == BINARY:
                 az = torch.addcmul(ao, rho, theta, value=-1)
                 au = _through_firing(plan, az, sv["F"][t], sv["U"][t] if "U" in sv else None)
-                am = after + au
+                am = torch.add(after, au, out=am_out)
                 sums.add("bias", au)
                 sums.add("rho_z", rho, zs[t])
             else:
@@ -188,7 +191,7 @@ def run_backward(
                 aup = _through_firing(plan, aup, sv["FP"][t], sv["UP"][t] if "UP" in sv else None)
                 bun = torch.addcmul(aon, rho, theta_n, value=-1)  # becomes -d L / d u-
                 bun = _through_firing(plan, bun, sv["FN"][t], sv["UN"][t] if "UN" in sv else None)
-                am = after + aup.add(bun)
+                am = torch.add(after, aup.add(bun), out=am_out)
                 sums.add("up", aup)
                 sums.add("bun", bun)
                 sums.add("rho_zp", rho, zs[t])
@@ -199,7 +202,10 @@ def run_backward(
         # membrane parameters
         prev_mem = mems[t - 1] if t > 0 else mem0
         sums.add("beta", am, prev_mem - sv["DELTA"][t] if ema else prev_mem)
-        a_delta = am * one_minus_beta if ema else am
+        if ema:
+            a_delta = torch.mul(am, one_minus_beta, out=None if dual or synapse else gx_rows[t])
+        else:
+            a_delta = am
         # recurrent trace
         if rec:
             prev_r = rs[t - 1] if t > 0 else r0
@@ -217,24 +223,24 @@ def run_backward(
         # drive and synaptic trace
         if dual:
             drive = sv["I"][t] if synapse else x_steps[t]
-            a_drive = _masked_sum(_masks(drive, plan.strict_negative), a_delta)
+            a_drive = _masked_sum(
+                _masks(drive, plan.strict_negative), a_delta, None if synapse else gx_rows[t]
+            )
         else:
             a_drive = a_delta
         if synapse:
             a_s = a_drive + gf_syn if last else torch.addcmul(a_drive, alpha, as_next)
             prev_s = ss[t - 1] if t > 0 else syn0
             if dual:
-                gx[t] = _masked_sum(_masks(x_steps[t]), a_s * one_minus_alpha)
+                _masked_sum(_masks(x_steps[t]), a_s * one_minus_alpha, out=gx_rows[t])
                 sums.add("alpha", a_s, prev_s - split(x_steps[t]))
             else:
-                gx[t] = a_s * one_minus_alpha
+                torch.mul(a_s, one_minus_alpha, out=gx_rows[t])
                 sums.add("alpha", a_s, prev_s - x_steps[t])
             as_next = a_s
-        else:
-            gx[t] = a_drive
         am_next = am
 
-    grads: dict[str, Tensor] = {"x": torch.stack(gx)}
+    grads: dict[str, Tensor] = {"x": gx}
     # initial states
     _unpair(grads, named("mem"), am_next * beta)
     if rec:

@@ -17,7 +17,7 @@ from torch import Tensor
 
 from .plan import BINARY, NONE, TERNARY, FusedPlan
 
-__all__ = ["run_forward", "pair", "split"]
+__all__ = ["run_forward", "pair", "split", "output_aliases"]
 
 
 def pair(pos: Tensor, neg: Tensor, step_dims: int) -> Tensor:
@@ -50,16 +50,19 @@ class _Saved(dict):
         return value
 
 
-def _fire(plan: FusedPlan, m: Tensor, p: dict, neg_threshold: Tensor | None, saved: _Saved) -> tuple:
-    """Spikes from the membrane ``m``: ``(z, None)`` binary, ``(z+, z-)`` ternary (``z-`` negated)."""
+def _fire(
+    plan: FusedPlan, m: Tensor, p: dict, neg_threshold: Tensor | None, saved: _Saved, row: Tensor
+) -> tuple:
+    """Spikes from the membrane ``m``: ``(z, None)`` binary (written into ``row``), ``(z+, z-)`` ternary."""
     spike, quant = plan.spike, plan.quant
     if plan.firing == BINARY:
         u = torch.sub(m, p["threshold"]).add_(p["bias"])
-        f = spike(u)  # type: ignore[misc]
         if spike.kind == "autograd":  # type: ignore[union-attr]
             saved.add("U", u)
-        saved.add("F", f)
-        return (f if quant is None else quant(f)), None
+        if quant is None:  # f is the output itself (kept by the autograd Function)
+            return spike(u, out=row), None  # type: ignore[misc]
+        f = saved.add("F", spike(u))  # type: ignore[misc]
+        return quant(f, out=row), None
     up = torch.sub(m, p["pos_threshold"]).add_(p["bias"])
     un = torch.sub(neg_threshold, m).sub_(p["bias"])  # type: ignore[arg-type]
     fp, fn = spike(up), spike(un)  # type: ignore[misc]
@@ -71,6 +74,18 @@ def _fire(plan: FusedPlan, m: Tensor, p: dict, neg_threshold: Tensor | None, sav
     if quant is not None:
         fp, fn = quant(fp), quant(fn)
     return fp, torch.neg(fn)
+
+
+def output_aliases(plan: FusedPlan) -> tuple[str, ...]:
+    """Per-step saved values that are the outputs themselves (read back from the saved output)."""
+    keys: tuple[str, ...] = ()
+    if plan.firing == BINARY:
+        keys += ("Z",) if plan.quant is not None else ("Z", "F")
+    if plan.firing == NONE and not plan.dual:
+        keys += ("MEM",)
+    if plan.recurrence:
+        keys += ("O",)
+    return keys
 
 
 def run_forward(
@@ -110,9 +125,9 @@ def run_forward(
         one_minus_gamma = 1 - gamma
     threshold = p.get("threshold")
     neg_threshold = -p["neg_threshold"] if firing == TERNARY else None
-    outs: list[Tensor] = []
+    outs = xs.new_empty(xs.shape)
 
-    for x in xs.unbind(0):
+    for x, row in zip(xs.unbind(0), outs.unbind(0)):
         # synaptic trace: the drive I
         if synapse:
             if dual:
@@ -138,19 +153,18 @@ def run_forward(
         if ema:
             delta = add("DELTA", delta).mul(one_minus_beta)
         # leaky integration
+        out = row if firing == NONE else None  # without firing the membrane is the output
         if dual:
             m2 = torch.add(torch.mul(mem, beta), delta)
-            m = torch.add(m2[0], m2[1])
+            m = torch.add(m2[0], m2[1], out=out)
         else:
-            m = torch.add(torch.mul(mem, beta), delta)
+            m = torch.add(torch.mul(mem, beta), delta, out=out)
         # firing and subtractive reset
         if firing == NONE:
-            mem = add("MEM", m2 if dual else m)
+            mem = add("MEM", m2) if dual else m
             o = m
-            outs.append(o)
             continue
-        z, zn = _fire(plan, m, p, neg_threshold, saved)
-        add("Z", z)
+        z, zn = _fire(plan, m, p, neg_threshold, saved, row)
         if firing == BINARY:
             if dual:
                 mem = torch.sub(m2, torch.mul(z, threshold).mul_(0.5))
@@ -158,6 +172,7 @@ def run_forward(
                 mem = torch.sub(m, torch.mul(z, threshold))
             o = z
         else:
+            add("Z", z)
             add("ZN", zn)
             hp = torch.mul(z, p["pos_threshold"])
             hn = torch.mul(zn, p["neg_threshold"])
@@ -166,13 +181,11 @@ def run_forward(
             else:
                 mem = torch.sub(m, hp).sub_(hn)
             if plan.scaled:
-                o = torch.add(z * p["pos_scale"], zn * p["neg_scale"])
+                o = torch.add(z * p["pos_scale"], zn * p["neg_scale"], out=row)
             else:
-                o = torch.add(z, zn)
+                o = torch.add(z, zn, out=row)
         add("MEM", mem)
-        outs.append(o)
 
-    stacked = torch.stack(outs)
     if synapse:
         if dual:
             final["pos_syn"], final["neg_syn"] = s[0].clone(), s[1].clone()
@@ -188,6 +201,4 @@ def run_forward(
         else:
             final["rec"] = r.clone()
         final["prev_output"] = o.clone()
-        if save:
-            saved["O"] = outs
-    return stacked, final, dict(saved)
+    return outs, final, dict(saved)

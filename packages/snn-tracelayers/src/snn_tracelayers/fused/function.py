@@ -9,7 +9,7 @@ from torch import Tensor
 from torch.autograd.function import once_differentiable
 
 from .backward import run_backward
-from .forward import run_forward
+from .forward import output_aliases, run_forward
 from .plan import FusedPlan
 
 __all__ = ["FusedTraceSequence"]
@@ -29,7 +29,7 @@ class FusedTraceSequence(torch.autograd.Function):
         states = dict(zip(plan.state_names, tensors[:n]))
         params = dict(zip(plan.param_names, tensors[n:]))
         outs, final, saved = run_forward(plan, xs, states, params)
-        ctx.save_for_backward(xs, *tensors)
+        ctx.save_for_backward(xs, *tensors, outs)
         # per-step intermediates (never inputs or outputs of this node), kept as plain references
         ctx.plan, ctx.steps = plan, saved
         return (outs, *(final[k] for k in plan.state_names))
@@ -43,10 +43,14 @@ class FusedTraceSequence(torch.autograd.Function):
         xs = saved[0]
         states = dict(zip(plan.state_names, saved[1 : 1 + n]))
         params = dict(zip(plan.param_names, saved[1 + n : 1 + n + k]))
+        steps = dict(ctx.steps)
+        out_rows = list(saved[-1].unbind(0))
+        for key in output_aliases(plan):
+            steps[key] = out_rows
         wanted = ctx.needs_input_grad[2 + n :]
         needs = {name for name, w in zip(plan.param_names, wanted) if w}
         grads = run_backward(
-            plan, xs, states, params, ctx.steps, g_outs, dict(zip(plan.state_names, g_final)), needs
+            plan, xs, states, params, steps, g_outs, dict(zip(plan.state_names, g_final)), needs
         )
         state_wanted = ctx.needs_input_grad[2 : 2 + n]
         return (
