@@ -99,13 +99,10 @@ def test_constant_current_encoder_runs(tmp_path):
 
 def test_lib_model_trains(tmp_path):
     pytest.importorskip("snn_tracelayers")
-    result = run_demo(
-        DemoConfig.quick(out=tmp_path, plots=False, model="lib", epochs=2, limit=400, steps=12),
-        stream=io.StringIO(),
-    )
-    assert result.accuracy >= 0.5
+    result = run_demo(DemoConfig.quick(out=tmp_path, plots=False, model="lib"), stream=io.StringIO())
+    assert result.accuracy >= 0.85  # measured 0.9136 at seed 0 (quick configuration, LIB whole-sequence path)
     state = torch.load(tmp_path / "weights.pt", weights_only=True)
-    assert any(key.startswith("hidden.") for key in state)
+    assert {"hidden.raw_beta", "hidden.raw_threshold", "hidden.raw_bias"} <= set(state)
 
 
 def test_cli_quick_demo_exit_code(tmp_path, capsys):

@@ -54,7 +54,8 @@ def membrane_figure(recording: Recording, label: int, threshold: float | None, p
         title="Hidden membrane voltage of 3 neurons (ticks above: their spikes)",
         ylabel="v",
     )
-    top = threshold if threshold is not None else float(voltage[:, chosen].max())
+    peak = float(voltage[:, chosen].max())
+    top = max(threshold, peak) if threshold is not None else peak
     for k, (line, column) in enumerate(
         zip(ax_hidden.lines, recording.hidden_spikes[:, 0][:, chosen].cpu().unbind(1))
     ):

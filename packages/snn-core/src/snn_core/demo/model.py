@@ -119,7 +119,13 @@ class LIBClassifier(nn.Module):
         return torch.stack(outputs), torch.stack(voltages) if keep_voltage else None
 
     def forward(self, spikes: Tensor) -> Tensor:
-        s, _ = self._steps(spikes, keep_voltage=False)
+        sequence = getattr(self.hidden, "sequence", None)
+        if sequence is None:  # a LIB without a whole-sequence path: one call per step
+            s, _ = self._steps(spikes, keep_voltage=False)
+        else:
+            self._reset()
+            s = sequence(self.fc_in(spikes))
+            self._reset()
         return self.fc_out(s).mean(dim=0)
 
     @torch.no_grad()
