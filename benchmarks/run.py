@@ -87,11 +87,15 @@ def _ratio(value: float | None, base: float | None) -> str:
     return f"{value / base:.2f}×" if value and base else "–"
 
 
+def _number(value: float | None, spec: str) -> str:
+    return "–" if value is None else format(value, spec)
+
+
 def markdown(report: dict[str, Any]) -> str:
     lines = [
         "# snn benchmark results",
         "",
-        f"Machine: {report['machine']}. torch {report['torch']}, {report['threads']} threads. "
+        f"Machine: {report['machine']}. torch {report['torch']}, torch threads: {report['threads']}. "
         f"{report['date']}; {'quick' if report['quick'] else 'full'} run; "
         + (
             "elapsed (wall-clock) times."
@@ -100,7 +104,8 @@ def markdown(report: dict[str, Any]) -> str:
         ),
         "",
         "Training step = forward + backward of `out.sum()`; inference = forward under `no_grad`. "
-        "Medians; peak memory of the first training step above the process's memory before it.",
+        "Medians; peak memory of the first training step above the process's memory before it "
+        "(not measured after torch.compile's first step); spike rate of the network output.",
     ]
     for size, results in report["network"].items():
         spec = network.SIZES[size]
@@ -121,7 +126,8 @@ def markdown(report: dict[str, Any]) -> str:
             lines.append(
                 f"| {r['case']}{note} | {r['train_ms']:.1f} | {_ratio(r['train_ms'], floor and floor['train_ms'])} | "
                 f"{_ratio(r['train_ms'], fastest and fastest['train_ms'])} | {r['infer_ms']:.1f} | "
-                f"{_ratio(r['infer_ms'], floor and floor['infer_ms'])} | {r.get('peak_mb', 0):.0f} | {r['spike_rate']:.3f} |"
+                f"{_ratio(r['infer_ms'], floor and floor['infer_ms'])} | {_number(r.get('peak_mb'), '.0f')} | "
+                f"{_number(r.get('spike_rate'), '.3f')} |"
             )
         if fastest:
             lines += ["", f"Fastest peer: {fastest['case']}."]
