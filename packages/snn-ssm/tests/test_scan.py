@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 import torch
 
-from snn_ssm.scan import default_chunk_size, linear_scan, lti_output_scan, lti_scan, sequential_scan
+from snn_ssm.scan import (
+    default_chunk_size,
+    linear_scan,
+    lti_output_scan,
+    lti_scan,
+    selective_scan,
+    sequential_scan,
+)
 
 CHUNKS = [None, 1, 2, 5, 8, 37, 100]
 
@@ -39,6 +46,37 @@ def test_linear_scan_with_log_decays_matches_loop(chunk_size):
     torch.testing.assert_close(last, ref_last, atol=1e-13, rtol=1e-13)
     with pytest.raises(ValueError, match="log_a"):
         linear_scan(log_a.exp(), b, log_a=log_a[:, :1])
+
+
+@pytest.mark.parametrize("chunk_size", CHUNKS)
+@pytest.mark.parametrize("with_log", [False, True])
+def test_selective_scan_matches_loop_contraction(chunk_size, with_log):
+    g = _gen(6)
+    log_a = -2 * torch.rand(33, 2, 3, 4, generator=g, dtype=torch.float64)
+    b = torch.randn(33, 2, 3, 4, generator=g, dtype=torch.float64)
+    c = torch.randn(33, 2, 1, 4, generator=g, dtype=torch.float64)
+    h0 = torch.randn(2, 3, 4, generator=g, dtype=torch.float64)
+    y, last = selective_scan(log_a.exp(), b, c, h0, log_a=log_a if with_log else None, chunk_size=chunk_size)
+    ref_states, ref_last = sequential_scan(log_a.exp(), b, h0)
+    torch.testing.assert_close(y, (ref_states * c).sum(-1), atol=1e-12, rtol=1e-12)
+    torch.testing.assert_close(last, ref_last, atol=1e-13, rtol=1e-13)
+
+
+def test_selective_scan_gradcheck_and_errors():
+    g = _gen(7)
+    a = torch.rand(9, 2, 3, generator=g, dtype=torch.float64, requires_grad=True)
+    b = torch.randn(9, 2, 3, generator=g, dtype=torch.float64, requires_grad=True)
+    c = torch.randn(9, 1, 3, generator=g, dtype=torch.float64, requires_grad=True)
+    h0 = torch.randn(2, 3, generator=g, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(
+        lambda a, b, c, h: selective_scan(a, b, c, h, chunk_size=4), (a, b, c, h0)
+    )
+    with pytest.raises(ValueError, match="same shape"):
+        selective_scan(a, b[:, :1], c)
+    with pytest.raises(ValueError, match="equal rank"):
+        selective_scan(a, b, c[0])
+    y, h = selective_scan(a[:0], b[:0], c[:0], h0)
+    assert y.shape == (0, 2) and torch.equal(h, h0)
 
 
 def test_linear_scan_hand_values_and_default_zero_state():

@@ -23,7 +23,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from .scan import linear_scan, lti_output_scan, lti_scan
+from .scan import lti_output_scan, lti_scan, selective_scan
 
 __all__ = [
     "MambaParameters",
@@ -301,7 +301,7 @@ def s6_sequence(
     """S6 over a time-first sequence ``x [T, ..., N]`` (equals looping :func:`s6_step`).
 
     The projections act on the whole sequence at once; the recurrence runs through
-    :func:`snn_ssm.scan.linear_scan`.
+    :func:`snn_ssm.scan.selective_scan`.
 
     Args:
         x: inputs ``[T, ..., N]``.
@@ -313,8 +313,10 @@ def s6_sequence(
         ``(y, h)``: outputs ``[T, ..., N]`` and the final state ``[..., N, d]``.
     """
     a_bar, b_bar, c_t, log_a_bar = selective_discretize(x, p)
-    h, h_last = linear_scan(a_bar, b_bar * x.unsqueeze(-1), state, log_a=log_a_bar, chunk_size=chunk_size)
-    return torch.sum(h * c_t, dim=-1) + x * p.D, h_last
+    y, h_last = selective_scan(
+        a_bar, b_bar * x.unsqueeze(-1), c_t, state, log_a=log_a_bar, chunk_size=chunk_size
+    )
+    return y + x * p.D, h_last
 
 
 # ------------------------------------------------------------------------------------------------- Mamba

@@ -5,16 +5,17 @@ Every SSM in this package updates its latent state with a diagonal linear recurr
 $$h_t = a_t \odot h_{t-1} + b_t, \qquad t = 0, \dots, T-1,$$
 
 which a step loop evaluates in $T$ dependent steps. The functions here give the same states (up to
-floating-point round-off: only the order of the additions changes) in $O(\sqrt{T})$ dependent steps:
-the sequence is cut into $C$ chunks of $L \approx \sqrt{T}$ steps; each chunk is scanned from a zero
-state (all chunks at once), the chunk-end states are carried across chunks, and every step then adds
-the decayed carry of its chunk:
+floating-point round-off: only the order of the operations changes) in about $2\sqrt{T}$ dependent
+steps. The sequence is cut into $C$ chunks of $L \approx \sqrt{T}$ steps. A first pass runs every
+chunk from a zero state (all chunks at once, as one batch) to get its end state $e_c$ and its total
+decay $P_c = \prod_{l} a_{c,l}$; the incoming states then cross the chunks,
 
-$$h_{c,l} = \underbrace{\sum_{j \le l} \Big(\prod_{r=j+1}^{l} a_{c,r}\Big) b_{c,j}}_{\text{local}}
-+ \Big(\prod_{r=0}^{l} a_{c,r}\Big) h_{c}^{\text{in}}, \qquad
-h_{c+1}^{\text{in}} = h_{c,L-1}.$$
+$$h^{\text{in}}_{c+1} = P_c \odot h^{\text{in}}_c + e_c ,$$
 
-For time-invariant decays (S4, S5) the local part is a causal convolution within the chunk, evaluated
+and a second pass reruns every chunk from its true incoming state, emitting the states (or, in
+:func:`selective_scan`, directly their contraction with the output weights).
+
+For time-invariant decays (S4, S5) the within-chunk part is a causal convolution within the chunk, evaluated
 as one batched matrix product with a small Toeplitz matrix (:func:`lti_scan`, :func:`lti_output_scan`).
 
 All functions are plain differentiable PyTorch: no data-dependent Python branching, no ``.item()``.
@@ -28,7 +29,14 @@ from collections.abc import Callable
 import torch
 from torch import Tensor
 
-__all__ = ["default_chunk_size", "linear_scan", "lti_output_scan", "lti_scan", "sequential_scan"]
+__all__ = [
+    "default_chunk_size",
+    "linear_scan",
+    "lti_output_scan",
+    "lti_scan",
+    "selective_scan",
+    "sequential_scan",
+]
 
 
 def default_chunk_size(num_steps: int) -> int:
@@ -102,8 +110,8 @@ def linear_scan(
         a: decays, time-first ``[T, ...]`` with the same shape as ``b``.
         b: inputs ``[T, ...]``.
         h0: state before the first step, broadcastable to ``b.shape[1:]``; zeros when ``None``.
-        log_a: optionally $\log a$ (same shape); the within-chunk decay products are then one
-            cumulative sum, $\prod_r a_r = e^{\sum_r \log a_r}$, instead of a product per step.
+        log_a: optionally $\log a$ (same shape); each chunk's total decay is then
+            $e^{\sum_l \log a_l}$ instead of a product.
         chunk_size: chunk length $L$; default $\lceil\sqrt{T}\rceil$.
 
     Returns:
@@ -131,42 +139,100 @@ def linear_scan(
         h0 = h0.expand(rest_shape)
     if num_steps == 0:
         return b.new_zeros(b.shape), h0
-    length = _check_chunk_size(chunk_size, num_steps)
+    return _two_pass_scan(a, b, None, h0, log_a, _check_chunk_size(chunk_size, num_steps))
+
+
+def selective_scan(
+    a: Tensor,
+    b: Tensor,
+    c: Tensor,
+    h0: Tensor | None = None,
+    *,
+    log_a: Tensor | None = None,
+    chunk_size: int | None = None,
+) -> tuple[Tensor, Tensor]:
+    r"""Outputs $y_t = \sum_{\text{last axis}} c_t \odot h_t$ of $h_t = a_t \odot h_{t-1} + b_t$ (S6, Mamba).
+
+    Like :func:`linear_scan`, but each state is contracted with $c_t$ as soon as it is formed, so the
+    ``[T, ...]`` states are never stacked.
+
+    Args:
+        a: decays ``[T, ..., d]``.
+        b: inputs, same shape as ``a``.
+        c: output weights, broadcastable to ``a`` (e.g. ``[T, M, 1, d]`` against ``[T, M, N, d]``).
+        h0: state before the first step, broadcastable to ``b.shape[1:]``; zeros when ``None``.
+        log_a: optionally $\log a$ (see :func:`linear_scan`).
+        chunk_size: chunk length $L$; default $\lceil\sqrt{T}\rceil$.
+
+    Returns:
+        ``(y, h_last)``: outputs ``[T, ...]`` (``a``'s shape without its last axis) and the last state.
+
+    Raises:
+        ValueError: on mismatched shapes or an invalid ``chunk_size``.
+    """
+    if a.shape != b.shape or (log_a is not None and log_a.shape != a.shape):
+        shapes = f"a {tuple(a.shape)}, b {tuple(b.shape)}" + (
+            "" if log_a is None else f", log_a {tuple(log_a.shape)}"
+        )
+        raise ValueError(f"a, b and log_a must have the same shape, got {shapes}")
+    if b.dim() < 2 or c.dim() != b.dim() or c.shape[0] != b.shape[0]:
+        raise ValueError(
+            f"expected b [T, ..., d] and c [T, ..., d] of equal rank, got b {tuple(b.shape)}, c {tuple(c.shape)}"
+        )
+    rest_shape = b.shape[1:]
+    h0 = b.new_zeros(rest_shape) if h0 is None else h0.expand(rest_shape)
+    if b.shape[0] == 0:
+        return b.new_zeros(b.shape[:-1]), h0
+    return _two_pass_scan(a, b, c, h0, log_a, _check_chunk_size(chunk_size, b.shape[0]))
+
+
+def _two_pass_scan(
+    a: Tensor, b: Tensor, c: Tensor | None, h0: Tensor, log_a: Tensor | None, length: int
+) -> tuple[Tensor, Tensor]:
+    """Chunked scan in two passes over each chunk.
+
+    Pass 1 runs every chunk from a zero state (all chunks at once) only to get its end state; the
+    carries then cross the chunks; pass 2 reruns every chunk from its true incoming state and emits
+    the states (or their contraction with ``c``). Nothing of size ``[T, ...]`` is formed besides
+    the output.
+    """
+    rest_shape = b.shape[1:]
 
     def run(start: int, chunks: int, size: int, h_in: Tensor) -> tuple[Tensor, Tensor]:
         stop = start + chunks * size
         a_c = a[start:stop].reshape(chunks, size, *rest_shape)
-        b_c = b[start:stop].reshape(chunks, size, *rest_shape)
         a_steps = a_c.unbind(1)
-        b_steps = b_c.unbind(1)
-        local_h = b_steps[0]
-        locals_ = [local_h]
-        if log_a is None:
-            decay = a_steps[0]
-            decays = [decay]
+        b_steps = b[start:stop].reshape(chunks, size, *rest_shape).unbind(1)
+        if chunks > 1:
+            local = b_steps[0]
             for a_l, b_l in zip(a_steps[1:], b_steps[1:]):
-                local_h = torch.addcmul(b_l, a_l, local_h)
-                decay = decay * a_l
-                locals_.append(local_h)
-                decays.append(decay)
-            decay_c = torch.stack(decays, 1)
+                local = torch.addcmul(b_l, a_l, local)
+            if log_a is None:
+                chunk_decay = a_c.prod(1)
+            else:
+                chunk_decay = torch.exp(log_a[start:stop].reshape(chunks, size, *rest_shape).sum(1))
+            carries = [h_in]
+            h = h_in
+            for end, decay in zip(local.unbind(0)[:-1], chunk_decay.unbind(0)[:-1]):
+                h = torch.addcmul(end, decay, h)
+                carries.append(h)
+            h_c = torch.stack(carries)
         else:
-            for a_l, b_l in zip(a_steps[1:], b_steps[1:]):
-                local_h = torch.addcmul(b_l, a_l, local_h)
-                locals_.append(local_h)
-            decay_c = torch.exp(log_a[start:stop].reshape(chunks, size, *rest_shape).cumsum(1))
-        carries = []
-        h = h_in
-        for end_h, end_decay in zip(local_h.unbind(0), decay_c[:, -1].unbind(0)):
-            carries.append(h)
-            h = torch.addcmul(end_h, end_decay, h)
-        carry = torch.stack(carries).unsqueeze(1)
-        states = torch.addcmul(torch.stack(locals_, 1), decay_c, carry)
-        return states.reshape(chunks * size, *rest_shape), h
+            h_c = h_in.unsqueeze(0)
+        if c is None:
+            c_steps: tuple[Tensor | None, ...] = (None,) * size
+        else:
+            c_steps = c[start:stop].reshape(chunks, size, *c.shape[1:]).unbind(1)
+        outputs = []
+        for a_l, b_l, c_l in zip(a_steps, b_steps, c_steps):
+            h_c = torch.addcmul(b_l, a_l, h_c)
+            outputs.append(h_c if c_l is None else torch.sum(h_c * c_l, dim=-1))
+        out = torch.stack(outputs, 1)
+        return out.reshape(chunks * size, *out.shape[2:]), h_c[-1]
 
-    pieces, h_last = _split_time(num_steps, length, run, h0)
-    states = pieces[0] if len(pieces) == 1 else torch.cat(pieces)
-    return states, h_last
+    pieces, h_last = _split_time(b.shape[0], length, run, h0)
+    out = pieces[0] if len(pieces) == 1 else torch.cat(pieces)
+    return out, h_last
 
 
 def _powers(a: Tensor, count: int) -> Tensor:
