@@ -14,11 +14,11 @@ the figure to ``save=`` when given a path.
 from __future__ import annotations
 
 from ._common import PLOT_INSTALL_HINT
-from .distributions import distributions, gaussian_kde, silverman_bandwidth
-from .histograms import firing_rate_histogram, firing_rates, parameter_distributions
-from .images import render_image
-from .raster import spike_raster, spike_train
-from .traces import MeasurementManager, line_graph, membrane_traces, trace_lines
+from ._distributions import distributions, gaussian_kde, silverman_bandwidth
+from ._histograms import firing_rate_histogram, firing_rates, parameter_distributions
+from ._images import render_image
+from ._raster import spike_raster, spike_train
+from ._traces import MeasurementManager, line_graph, membrane_traces, trace_lines
 
 __all__ = [
     "PLOT_INSTALL_HINT",
