@@ -151,6 +151,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--warmup", type=int, default=1)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (CPU)")
+    parser.add_argument(
+        "--flush-denormal", action="store_true", help="torch.set_flush_denormal(True) (CPU; S4's tiny decays)"
+    )
     parser.add_argument("--reference", action="store_true", help="also time traceTorch 0.19.2's loop")
     parser.add_argument("--json", metavar="PATH", help="write the results as JSON")
     return parser.parse_args(argv)
@@ -160,11 +163,14 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     args = parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
+    if args.flush_denormal:
+        torch.set_flush_denormal(True)
     device = torch.device(args.device)
     rows = [bench_layer(name, args, device) for name in args.layers]
     print(
         f"snn_ssm step loop vs sequence: T={args.steps}, B={args.batch}, N={args.width}, device={device}, "
-        f"torch {torch.__version__}, {torch.get_num_threads()} threads, median of {args.repeats}\n"
+        f"torch {torch.__version__}, {torch.get_num_threads()} threads, median of {args.repeats}"
+        f"{', denormals flushed' if args.flush_denormal else ''}\n"
     )
     print(markdown(rows, args.reference))
     if args.json:
@@ -177,6 +183,7 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
             "threads": torch.get_num_threads(),
             "repeats": args.repeats,
             "warmup": args.warmup,
+            "flush_denormal": args.flush_denormal,
             "platform": platform.platform(),
             "processor": platform.processor(),
         }
