@@ -35,7 +35,7 @@ from .functional import (
     s6_step,
 )
 from .layers import S4, S5, S6, Layer, Mamba
-from .scan import linear_scan, lti_output_scan, lti_scan
+from .scan import linear_scan, lti_output_scan, lti_scan, selective_scan
 
 try:
     __version__ = _version("snn-ssm")
@@ -66,5 +66,6 @@ __all__ = [
     "s6_sequence",
     "s6_step",
     "scan",
+    "selective_scan",
     "__version__",
 ]
