@@ -288,3 +288,12 @@ def test_docstring_examples() -> None:
 
     result = doctest.testmod(fused, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0 and result.failed == 0
+
+
+@pytest.mark.parametrize("name", ["LI", "LIB", "SRLIT", "DLIEMA", "DSRLITS"])
+@pytest.mark.parametrize("shape", [(1, 5), (3, 5), (1, 2, 3, 5)])
+def test_single_step_unbatched_and_extra_axes(name: str, shape: tuple) -> None:
+    layer = varied(name, dtype=torch.float64)
+    xs = inputs(shape[1:], steps=shape[0], seed=25, dtype=torch.float64)
+    loop, fused = run_both(layer, xs, random_states(layer, shape[1:], seed=26))
+    assert_same(loop, fused, rtol=1e-10, atol=1e-10)

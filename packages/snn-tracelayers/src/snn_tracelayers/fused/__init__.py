@@ -5,7 +5,7 @@ traceTorch layers and compositions like ``RLI``) as **one** autograd node:
 
 * forward: the step equations with the same operations in the same order as
   :func:`~snn_tracelayers.functional.trace_step` (outputs and states bit-identical to the step loop),
-  without an autograd graph; what does not depend on the membrane is computed for all steps at once;
+  without an autograd graph, one step at a time on step-sized tensors (they stay in the CPU cache);
 * backward: a hand-derived adjoint recursion (see :mod:`snn_tracelayers.fused.backward`) giving
   gradients for the input, every initial state and every activated parameter (decays, thresholds,
   bias, scales, recurrent weights), so the raw parameters get theirs through ordinary autograd.
@@ -13,8 +13,10 @@ traceTorch layers and compositions like ``RLI``) as **one** autograd node:
 It declines (returns ``NotImplemented``, and the step loop runs) for a ``spike_fn``/``quant_fn``
 whose derivative it does not know (see :mod:`snn_tracelayers.fused.rules`), parts that are
 subclasses of the standard ones, dtypes other than float32/float64, mixed devices or dtypes,
-states not shaped like one step of the input, inside ``torch.compile`` tracing and under
-``torch.func`` transforms. The backward pass is first-order only (no double backward).
+states not shaped like one step of the input, NaN or infinity in the input or states of a dual
+layer, inside ``torch.compile`` tracing and under ``torch.func`` transforms. The backward pass is
+first-order only (no double backward). Without gradients (``torch.no_grad()``, or nothing requiring
+grad) only the forward loop runs and nothing is kept.
 """
 
 from __future__ import annotations

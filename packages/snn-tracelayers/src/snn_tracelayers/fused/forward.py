@@ -4,10 +4,11 @@ Every operation of :func:`~snn_tracelayers.functional.trace_step` is done with t
 the same order, so outputs and states are bit-identical to the step loop. Dual traces are stacked
 as a channel axis of size 2 (positive, negative), so one operation advances both.
 
-The loop works on one step at a time, so every temporary stays in the CPU cache (on the 2-core
-test machine one pass over a whole ``[T, B, N]`` tensor costs as much as ~25 per-step passes);
-the per-step values the backward pass needs are kept as references to tensors the loop creates
-anyway, so saving them costs nothing.
+The loop works on one step at a time, so every temporary stays in the CPU cache and below
+PyTorch's parallel grain size (on the shared 2-core test machine one multithreaded pass over a whole
+``[T, B, N]`` tensor costs several times more than ``T`` single-threaded per-step passes). The
+per-step values the backward pass needs are kept as references to tensors the loop creates
+anyway, and outputs are written straight into the output tensor, so saving costs nothing.
 """
 
 from __future__ import annotations

@@ -19,7 +19,8 @@ class FusedTraceSequence(torch.autograd.Function):
     """``apply(plan, xs, *states, *params) -> (outputs, *final_states)`` in the plan's name order.
 
     One autograd node for ``T`` steps: the forward pass records no graph and keeps the per-step
-    buffers of :func:`~snn_tracelayers.fused.forward.run_forward`; the backward pass is
+    values of :func:`~snn_tracelayers.fused.forward.run_forward` (those that are the outputs
+    themselves are read back from the saved output); the backward pass is
     :func:`~snn_tracelayers.fused.backward.run_backward` (first-order only).
     """
 
