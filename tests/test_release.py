@@ -13,7 +13,7 @@ sys.path.insert(0, str(ROOT))
 
 from tools.release import bump_version, set_core_range, set_project_version  # noqa: E402
 from tools.scratch import GIT_ENV, clone, commit_all, git  # noqa: E402
-from tools.workspace import load_workspace  # noqa: E402
+from tools.workspace import core_range_for, load_workspace  # noqa: E402
 
 pytest.importorskip("towncrier", reason="the release tool builds changelogs with towncrier")
 
@@ -36,6 +36,8 @@ def scratch(tmp_path: Path) -> Path:
     repo = clone(ROOT, tmp_path / "clone")
     if not (repo / "tools" / "release.py").exists():
         pytest.skip("tools/release.py is not committed yet in this checkout")
+    for tag in git(repo, "tag", "--list").split():  # tags of past releases would only get in the way
+        git(repo, "tag", "-d", tag)
     return repo
 
 
@@ -83,14 +85,12 @@ def test_release_bumps_one_package_and_tags_it(scratch: Path) -> None:
     result = release(scratch, "snn-rnn", "minor")
     assert result.returncode == 0, result.stderr + result.stdout
 
-    after = versions(scratch)
-    expected = dict(before, **{"snn-rnn": "0.2.0"}) if before["snn-rnn"] == "0.1.0" else None
-    assert expected is not None, before
-    assert after == expected
-    assert git(scratch, "tag", "--list", "snn-rnn-v*").split() == ["snn-rnn-v0.2.0"]
-    assert git(scratch, "rev-parse", "snn-rnn-v0.2.0^{commit}") == git(scratch, "rev-parse", "HEAD")
+    new = bump_version(before["snn-rnn"], "minor")
+    assert versions(scratch) == dict(before, **{"snn-rnn": new})
+    assert git(scratch, "tag", "--list").split() == [f"snn-rnn-v{new}"]
+    assert git(scratch, "rev-parse", f"snn-rnn-v{new}^{{commit}}") == git(scratch, "rev-parse", "HEAD")
     assert git(scratch, "status", "--porcelain") == ""
-    assert git(scratch, "log", "-1", "--format=%s").strip() == "snn-rnn: release 0.2.0"
+    assert git(scratch, "log", "-1", "--format=%s").strip() == f"snn-rnn: release {new}"
     changed = set(git(scratch, "diff", "--name-only", "HEAD~1..HEAD").split())
     assert changed == {
         "packages/snn-rnn/pyproject.toml",
@@ -100,59 +100,68 @@ def test_release_bumps_one_package_and_tags_it(scratch: Path) -> None:
     assert "packages/snn-rnn/changes/+release-test.added.md" in changed
     assert not list((scratch / "packages" / "snn-rnn" / "changes").glob("*.md"))
     changelog = (scratch / "packages" / "snn-rnn" / "CHANGELOG.md").read_text()
-    assert "## snn-rnn 0.2.0 (2026-01-02)" in changelog
+    assert f"## snn-rnn {new} (2026-01-02)" in changelog
     assert "### Added\n\n- A user-facing sentence about the new thing." in changelog
     assert not fragment.exists()
     assert other.exists()
 
 
 def test_core_minor_release_moves_plugin_ranges(scratch: Path) -> None:
+    before = versions(scratch)
     result = release(scratch, "snn-core", "minor")
     assert result.returncode == 0, result.stderr + result.stdout
     workspace = load_workspace(scratch)
-    assert workspace["snn-core"].version == "0.2.0"
+    new = bump_version(before["snn-core"], "minor")
+    new_range = core_range_for(new)
+    assert versions(scratch) == dict(before, **{"snn-core": new})
     for name in workspace.plugins:
-        assert workspace[name].version == "0.1.0"
-        assert workspace[name].requirement("snn-core") == "snn-core>=0.2,<0.3"
-        note = workspace[name].changes / "+snn-core-0.2.changed.md"
-        assert note.read_text() == "Requires `snn-core>=0.2,<0.3`.\n"
+        assert workspace[name].requirement("snn-core") == f"snn-core{new_range}"
+        note = workspace[name].changes / f"+snn-core-{new.rsplit('.', 1)[0]}.changed.md"
+        assert note.read_text() == f"Requires `snn-core{new_range}`.\n"
     template = scratch / "examples" / "snn-plugin-template" / "pyproject.toml"
     if template.exists():
-        assert '"snn-core>=0.2,<0.3"' in template.read_text()
-    assert git(scratch, "tag", "--list").split() == ["snn-core-v0.2.0"]
+        assert f'"snn-core{new_range}"' in template.read_text()
+    assert git(scratch, "tag", "--list").split() == [f"snn-core-v{new}"]
     assert git(scratch, "status", "--porcelain") == ""
 
 
 def test_core_patch_release_keeps_plugin_ranges(scratch: Path) -> None:
+    old = versions(scratch)["snn-core"]
     assert release(scratch, "snn-core", "patch").returncode == 0
     workspace = load_workspace(scratch)
-    assert workspace["snn-core"].version == "0.1.1"
-    assert all(workspace[n].requirement("snn-core") == "snn-core>=0.1,<0.2" for n in workspace.plugins)
+    assert workspace["snn-core"].version == bump_version(old, "patch")
+    assert all(
+        workspace[n].requirement("snn-core") == f"snn-core{core_range_for(old)}" for n in workspace.plugins
+    )
 
 
 def test_release_refuses_dirty_tree(scratch: Path) -> None:
+    before = versions(scratch)
     (scratch / "packages" / "snn-rnn" / "README.md").write_text("edited\n")
     result = release(scratch, "snn-rnn", "patch")
     assert result.returncode == 1
     assert "dirty" in result.stderr and "README.md" in result.stderr
-    assert versions(scratch)["snn-rnn"] == "0.1.0"
+    assert versions(scratch) == before
     assert git(scratch, "tag", "--list") == ""
 
 
 def test_release_refuses_existing_tag(scratch: Path) -> None:
-    git(scratch, "tag", "snn-rnn-v0.1.1")
+    new = bump_version(versions(scratch)["snn-rnn"], "patch")
+    git(scratch, "tag", f"snn-rnn-v{new}")
     result = release(scratch, "snn-rnn", "patch")
     assert result.returncode == 1
-    assert "tag snn-rnn-v0.1.1 exists" in result.stderr
+    assert f"tag snn-rnn-v{new} exists" in result.stderr
 
 
 def test_dry_run_changes_nothing(scratch: Path) -> None:
     (scratch / "packages" / "snn-rnn" / "changes" / "+dry.fixed.md").write_text("Dry fix.\n")
     commit_all(scratch, "fragment")
     head = git(scratch, "rev-parse", "HEAD")
+    old = versions(scratch)["snn-rnn"]
+    new = bump_version(old, "patch")
     result = release(scratch, "snn-rnn", "patch", "--dry-run")
     assert result.returncode == 0, result.stderr
-    assert "snn-rnn: 0.1.0 -> 0.1.1, tag snn-rnn-v0.1.1" in result.stdout
+    assert f"snn-rnn: {old} -> {new}, tag snn-rnn-v{new}" in result.stdout
     assert "- Dry fix." in result.stdout
     assert git(scratch, "rev-parse", "HEAD") == head
     assert git(scratch, "status", "--porcelain") == ""
