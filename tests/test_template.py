@@ -17,6 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tools.wheel_envs import base_layer, make_env  # noqa: E402
+from tools.workspace import core_range_for, load_workspace  # noqa: E402
 
 TEMPLATE = ROOT / "examples" / "snn-plugin-template"
 
@@ -50,7 +51,8 @@ def python(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_template_depends_on_capped_core() -> None:
     text = (TEMPLATE / "pyproject.toml").read_text()
-    assert '"snn-core>=0.1,<0.2"' in text
+    core = load_workspace(ROOT)["snn-core"].version
+    assert f'"snn-core{core_range_for(core)}"' in text  # kept in sync by tools/release.py
     assert '[project.entry-points.snn]\nqif = "snn_qif.plugin"' in text
 
 
