@@ -297,3 +297,18 @@ def test_single_step_unbatched_and_extra_axes(name: str, shape: tuple) -> None:
     xs = inputs(shape[1:], steps=shape[0], seed=25, dtype=torch.float64)
     loop, fused = run_both(layer, xs, random_states(layer, shape[1:], seed=26))
     assert_same(loop, fused, rtol=1e-10, atol=1e-10)
+
+
+def test_switched_off_globally_for_double_backward(monkeypatch) -> None:
+    from snn_tracelayers import fused
+
+    layer = varied("SRLIB", dtype=torch.float64)
+    xs = inputs((2, 5), steps=6, seed=27, dtype=torch.float64).requires_grad_(True)
+    with pytest.raises(RuntimeError):
+        (gx,) = torch.autograd.grad(layer.sequence(xs).sum(), xs, create_graph=True)
+        gx.sum().backward()
+    monkeypatch.setattr(fused, "ENABLED", False)
+    layer.zero_states()
+    (gx,) = torch.autograd.grad(layer.sequence(xs).sum(), xs, create_graph=True)
+    (gx * gx).sum().backward()  # the step loop is twice differentiable
+    assert xs.grad is not None and torch.isfinite(xs.grad).all()

@@ -32,6 +32,7 @@ from .plan import FusedPlan, fusable_arguments, make_plan
 from .rules import Elementwise, quant_rule, spike_rule
 
 __all__ = [
+    "ENABLED",
     "fused_trace_sequence",
     "FusedTraceSequence",
     "FusedPlan",
@@ -41,6 +42,10 @@ __all__ = [
     "spike_rule",
     "quant_rule",
 ]
+
+
+#: Set to ``False`` to run the step loop everywhere (e.g. for double backward through a sequence).
+ENABLED = True
 
 
 def _all_finite(xs: Tensor, states: Any) -> bool:
@@ -67,7 +72,7 @@ def fused_trace_sequence(
         >>> outs.shape, sorted(final)
         (torch.Size([50, 2, 4]), ['mem'])
     """
-    if torch.compiler.is_compiling() or torch._C._are_functorch_transforms_active():
+    if not ENABLED or torch.compiler.is_compiling() or torch._C._are_functorch_transforms_active():
         return NotImplemented
     plan = make_plan(config)
     if plan is None or not fusable_arguments(plan, xs, states, params):
