@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import json
+import sys
 from typing import NamedTuple
 
 import pytest
@@ -19,6 +20,7 @@ from snn_core.demo import (
     ProgressBar,
     Split,
     check_components,
+    load_digits_split,
     resolve_device,
     run_demo,
     split_dataset,
@@ -334,3 +336,40 @@ def test_run_with_figures(standins, tmp_path):
         height, width = matplotlib.image.imread(path).shape[:2]
         assert width > 600 and height > 300, name
     assert "![raster](raster.png)" in (tmp_path / "out" / "report.md").read_text()
+
+
+# ---------------------------------------------------------------- optional dependencies missing
+
+
+@pytest.fixture
+def without_matplotlib(monkeypatch):
+    for name in ("matplotlib", "matplotlib.pyplot"):
+        monkeypatch.setitem(sys.modules, name, None)  # makes `import matplotlib` raise ImportError
+
+
+def test_plot_names_the_extra_when_matplotlib_is_missing(without_matplotlib):
+    from snn_core import plot
+
+    with pytest.raises(ImportError, match=r'pip install "snn-core\[plot\]"'):
+        plot.spike_raster(torch.zeros(3, 2))
+
+
+def test_demo_skips_figures_without_matplotlib(standins, tmp_path, without_matplotlib, capsys):
+    result = run_demo(_config(tmp_path, epochs=1, plots=True), data=_data(), stream=io.StringIO())
+    out = capsys.readouterr().out
+    assert "figures skipped" in out and 'pip install "snn-core[plot]"' in out
+    assert set(result.files) == {"weights", "report_json", "report_md"}
+
+
+def test_missing_sklearn_names_the_extra(standins, monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "sklearn", None)
+    monkeypatch.setitem(sys.modules, "sklearn.datasets", None)
+    with pytest.raises(ImportError, match=r'pip install "snn-core\[demo\]"'):
+        load_digits_split(seed=0, test_fraction=0.2)
+    assert cli.main(["demo", "--quick", "--no-plots"]) == 2
+    assert 'pip install "snn-core[demo]"' in capsys.readouterr().err
+
+
+def test_cli_gallery_without_matplotlib(without_matplotlib, capsys):
+    assert cli.main(["gallery"]) == 2
+    assert "snn-core" in capsys.readouterr().err

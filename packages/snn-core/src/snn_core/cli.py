@@ -105,6 +105,16 @@ def _fail(message: str) -> int:
     return 2
 
 
+def _headless_matplotlib() -> None:
+    """The commands only write image files: use the non-interactive Agg backend when matplotlib is there."""
+    try:
+        import matplotlib
+    except ImportError:
+        return
+    if "matplotlib.pyplot" not in sys.modules:
+        matplotlib.use("Agg")
+
+
 def _demo(args: argparse.Namespace) -> int:
     from .demo import DemoConfig, run_demo
 
@@ -131,6 +141,7 @@ def _demo(args: argparse.Namespace) -> int:
         given["expected_accuracy"] = args.expect
     if args.no_plots:
         given["plots"] = False
+    _headless_matplotlib()
     try:
         config = DemoConfig.quick(**given) if args.quick else DemoConfig(**given)
         result = run_demo(config)
@@ -181,10 +192,13 @@ def _gallery(args: argparse.Namespace) -> int:
     if unknown:
         return _fail(f"unknown behaviour(s) {', '.join(unknown)}; choose from: {', '.join(BEHAVIOURS)}")
     try:
-        import matplotlib
+        import matplotlib  # noqa: F401
+    except ImportError:
+        from .plot import PLOT_INSTALL_HINT
 
-        if "matplotlib.pyplot" not in sys.modules:
-            matplotlib.use("Agg")
+        return _fail(PLOT_INSTALL_HINT)
+    _headless_matplotlib()
+    try:
         izhikevich_gallery(args.out, names=names, columns=args.columns, dpi=args.dpi)
     except (KeyError, ImportError) as error:
         return _fail(str(error.args[0]) if isinstance(error, KeyError) and error.args else str(error))
