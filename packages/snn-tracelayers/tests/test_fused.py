@@ -304,8 +304,8 @@ def test_switched_off_globally_for_double_backward(monkeypatch) -> None:
 
     layer = varied("SRLIB", dtype=torch.float64)
     xs = inputs((2, 5), steps=6, seed=27, dtype=torch.float64).requires_grad_(True)
+    (gx,) = torch.autograd.grad(layer.sequence(xs).sum(), xs, create_graph=True)
     with pytest.raises(RuntimeError):
-        (gx,) = torch.autograd.grad(layer.sequence(xs).sum(), xs, create_graph=True)
         gx.sum().backward()
     monkeypatch.setattr(fused, "ENABLED", False)
     layer.zero_states()
