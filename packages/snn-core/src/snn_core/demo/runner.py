@@ -89,7 +89,12 @@ def _describe(config: DemoConfig, data: Split, device: torch.device) -> str:
 
 
 def _save_outputs(
-    network: torch.nn.Module, data: Split, config: DemoConfig, device: torch.device, result: DemoResult
+    network: torch.nn.Module,
+    data: Split,
+    config: DemoConfig,
+    device: torch.device,
+    result: DemoResult,
+    stream: TextIO,
 ) -> None:
     out = config.out
     out.mkdir(parents=True, exist_ok=True)
@@ -100,7 +105,7 @@ def _save_outputs(
         try:
             import matplotlib  # noqa: F401
         except ImportError:
-            print('  figures skipped: matplotlib is missing (pip install "snn-core[plot]")')
+            stream.write('  figures skipped: matplotlib is missing (pip install "snn-core[plot]")\n')
         else:
             from . import figures
 
@@ -221,7 +226,7 @@ def _run(config: DemoConfig, data: Split | None, stream: TextIO, interactive: bo
     times = {"data": loaded - started, "train": trained - loaded}
     result = DemoResult(config, accuracy, history, times)
     result.times["total"] = time.perf_counter() - started
-    _save_outputs(network, data, config, device, result)
+    _save_outputs(network, data, config, device, result, stream)
     result.times["total"] = time.perf_counter() - started
     verdict = "OK" if result.reached else "below expectation"
     stream.write(
