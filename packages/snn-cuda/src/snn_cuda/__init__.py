@@ -11,7 +11,20 @@ from importlib.metadata import version as _version
 
 from ._availability import available
 from .lif import lif_feed_forward_sequence
+from .models import (
+    iaf_feed_forward_sequence,
+    li_feed_forward_sequence,
+    lif_box_feed_forward_sequence,
+    lsnn_feed_forward_sequence,
+)
 
 __version__ = _version("snn-cuda")
 
-__all__ = ["available", "lif_feed_forward_sequence"]
+__all__ = [
+    "available",
+    "iaf_feed_forward_sequence",
+    "li_feed_forward_sequence",
+    "lif_box_feed_forward_sequence",
+    "lif_feed_forward_sequence",
+    "lsnn_feed_forward_sequence",
+]

@@ -23,12 +23,22 @@ from torch import Tensor
 
 import snn_core
 
+from ._common import (
+    BLOCK,
+    IN_KERNEL,
+    TABLE,
+    full,
+    launch_options,
+    reduce,
+    supports,
+    surrogate_table,
+    torch_path,
+)
+
 __all__ = ["lif_feed_forward_sequence", "lif_forward", "lif_backward", "BLOCK"]
 
-BLOCK = 128
-_DTYPES = (torch.float32, torch.float64)
-_IN_KERNEL = {snn_core.super_fn: 1, snn_core.triangle_fn: 2, snn_core.heaviside: 3}
-_TABLE_METHODS = (snn_core.heavi_tanh_fn, snn_core.heavi_erfc_fn, snn_core.heavi_circ_fn)
+_IN_KERNEL = IN_KERNEL
+_TABLE_METHODS = TABLE
 
 
 def _kernels() -> Any:
@@ -37,16 +47,8 @@ def _kernels() -> Any:
     return _lif_kernels
 
 
-def _launch_options(device: torch.device) -> dict[str, Any]:
-    # no contraction of a*b + c into an FMA: the torch step rounds the product first
-    return {"enable_fp_fusion": False} if device.type == "cuda" else {}
-
-
-def _full(value: Any, shape: torch.Size, dtype: torch.dtype, device: torch.device) -> Tensor:
-    tensor = torch.as_tensor(value, device=device)
-    if not tensor.is_floating_point():
-        tensor = tensor.to(torch.float64)
-    return tensor.to(dtype).expand(shape).contiguous()
+_launch_options = launch_options
+_full = full
 
 
 def lif_forward(
@@ -95,12 +97,7 @@ def lif_backward(
     return g_xs, g_v0, g_i0
 
 
-def _surrogate_table(fn: Any, x: Tensor, alpha: Any) -> Tensor:
-    with torch.enable_grad():
-        leaf = x.detach().requires_grad_(True)
-        spikes = fn(leaf, alpha)
-        (grad,) = torch.autograd.grad(spikes, leaf, torch.ones_like(spikes))
-    return grad
+_surrogate_table = surrogate_table
 
 
 class _LIFKernelSequence(torch.autograd.Function):
@@ -131,46 +128,17 @@ class _LIFKernelSequence(torch.autograd.Function):
         return g_xs, _reduce(g_v0, v0), _reduce(g_i0, i0), None, None, None
 
 
-def _reduce(grad: Tensor, like: Tensor) -> Tensor:
-    return grad.sum_to_size(like.shape).to(like.dtype) if grad.shape != like.shape else grad.to(like.dtype)
+_reduce = reduce
 
 
 def kernel_supports(xs: Tensor, state: Any, p: Any) -> bool:
     """Whether the kernels reproduce the torch path for these arguments (else it runs instead)."""
-    if xs.dtype not in _DTYPES or xs.dim() < 2 or xs[0].numel() == 0:
-        return False
-    fn = snn_core.registry().thresholds[p.method].fn
-    if fn not in _IN_KERNEL and fn not in _TABLE_METHODS:
-        return False
-    if fn in (snn_core.super_fn, snn_core.triangle_fn) and not _scalar(p.alpha):
-        return False
-    shape = xs.shape[1:]
-    fields = (state.v, state.i)
-    if not all(isinstance(f, Tensor) and f.dtype == xs.dtype for f in fields):
-        return False
     params = (p.tau_syn_inv, p.tau_mem_inv, p.v_leak, p.v_th, p.v_reset, p.alpha)
-    tensors = [t for t in params if isinstance(t, Tensor)]
-    if any(t.requires_grad or (t.dim() > 0 and t.dtype != xs.dtype) for t in tensors):
-        return False
-    try:
-        return torch.broadcast_shapes(shape, *(t.shape for t in [*fields, *tensors])) == shape
-    except RuntimeError:
-        return False
-
-
-def _scalar(value: Any) -> bool:
-    return not isinstance(value, Tensor) or value.numel() == 1
+    return supports(xs, (state.v, state.i), params, p.method, p.alpha)
 
 
 def _torch_path(xs: Tensor, state: Any, p: Any, dt: float) -> tuple[Tensor, Any]:
-    spec = snn_core.registry().neurons["lif"]
-    if spec.sequence is not None:
-        return spec.sequence(xs, state, p, dt, backend="torch")
-    outputs = []
-    for x in xs.unbind(0):
-        z, state = spec.step(x, state, p, dt)
-        outputs.append(z)
-    return torch.stack(outputs), state
+    return torch_path("lif", xs, state, p, dt)
 
 
 @torch.compiler.disable

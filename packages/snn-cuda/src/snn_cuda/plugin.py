@@ -9,16 +9,25 @@ from ._availability import available
 
 @snn_core.hookimpl
 def snn_register_kernels() -> list[snn_core.KernelSpec]:
+    from . import models
     from .lif import lif_feed_forward_sequence
 
+    table = [
+        ("cuda-lif", "lif", lif_feed_forward_sequence, "fused Triton LIF"),
+        ("cuda-li", "li", models.li_feed_forward_sequence, "fused Triton leaky integrator"),
+        ("cuda-iaf", "iaf", models.iaf_feed_forward_sequence, "fused Triton integrate-and-fire"),
+        ("cuda-lif-box", "lif_box", models.lif_box_feed_forward_sequence, "fused Triton LIF box"),
+        ("cuda-lsnn", "lsnn", models.lsnn_feed_forward_sequence, "fused Triton LSNN"),
+    ]
     return [
         snn_core.KernelSpec(
-            name="cuda-lif",
-            target="neuron:lif",
+            name=name,
+            target=f"neuron:{neuron}",
             backend="cuda",
             device="cuda",
-            fn=lif_feed_forward_sequence,
+            fn=fn,
             is_available=available,
-            summary="fused Triton LIF (forward + backward, state in registers across T)",
+            summary=f"{summary} (forward + backward, state in registers across T)",
         )
+        for name, neuron, fn, summary in table
     ]

@@ -1,0 +1,99 @@
+"""Helpers shared by the kernel launchers: parameter tensors, surrogate choice, fallbacks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import Tensor
+
+import snn_core
+
+__all__ = [
+    "BLOCK",
+    "DTYPES",
+    "full",
+    "launch_options",
+    "reduce",
+    "supports",
+    "surrogate_code",
+    "surrogate_table",
+    "torch_path",
+]
+
+BLOCK = 128
+DTYPES = (torch.float32, torch.float64)
+# surrogates computed inside the kernels; the others with a Heaviside forward come as a table
+IN_KERNEL = {snn_core.super_fn: 1, snn_core.triangle_fn: 2, snn_core.heaviside: 3}
+TABLE = (snn_core.heavi_tanh_fn, snn_core.heavi_erfc_fn, snn_core.heavi_circ_fn)
+
+
+def launch_options(device: torch.device) -> dict[str, Any]:
+    # no contraction of a*b + c into an FMA: the torch step rounds the product first
+    return {"enable_fp_fusion": False} if device.type == "cuda" else {}
+
+
+def full(value: Any, shape: torch.Size, dtype: torch.dtype, device: torch.device) -> Tensor:
+    """``value`` (number or broadcastable tensor) as a contiguous tensor of ``shape`` and ``dtype``."""
+    tensor = torch.as_tensor(value, device=device)
+    if not tensor.is_floating_point():
+        tensor = tensor.to(torch.float64)
+    return tensor.to(dtype).expand(shape).contiguous()
+
+
+def reduce(grad: Tensor, like: Tensor) -> Tensor:
+    return grad.sum_to_size(like.shape).to(like.dtype) if grad.shape != like.shape else grad.to(like.dtype)
+
+
+def surrogate_code(threshold: Any) -> int:
+    """0: table computed by torch; 1: super; 2: triangle; 3: heaviside (no gradient)."""
+    return IN_KERNEL.get(threshold, 0)
+
+
+def surrogate_table(fn: Any, x: Tensor, alpha: Any) -> Tensor:
+    """sigma'(x) for every element, from the registered threshold's own backward."""
+    with torch.enable_grad():
+        leaf = x.detach().requires_grad_(True)
+        spikes = fn(leaf, alpha)
+        (grad,) = torch.autograd.grad(spikes, leaf, torch.ones_like(spikes))
+    return grad
+
+
+def supports(
+    xs: Tensor, fields: tuple[Any, ...], params: tuple[Any, ...], method: str | None, alpha: Any
+) -> bool:
+    """Whether the kernels reproduce the torch path for these arguments (else it runs instead)."""
+    if xs.dtype not in DTYPES or xs.dim() < 2 or xs[0].numel() == 0:
+        return False
+    if method is not None:
+        fn = snn_core.registry().thresholds[method].fn
+        if fn not in IN_KERNEL and fn not in TABLE:
+            return False
+        if (
+            fn in (snn_core.super_fn, snn_core.triangle_fn)
+            and isinstance(alpha, Tensor)
+            and alpha.numel() != 1
+        ):
+            return False
+    shape = xs.shape[1:]
+    if not all(isinstance(f, Tensor) and f.dtype == xs.dtype for f in fields):
+        return False
+    tensors = [t for t in params if isinstance(t, Tensor)]
+    if any(t.requires_grad or (t.dim() > 0 and t.dtype != xs.dtype) for t in tensors):
+        return False
+    try:
+        return torch.broadcast_shapes(shape, *(t.shape for t in [*fields, *tensors])) == shape
+    except RuntimeError:
+        return False
+
+
+def torch_path(name: str, xs: Tensor, state: Any, p: Any, dt: float) -> tuple[Tensor, Any]:
+    """The registered neuron's torch path: its sequence function (``backend="torch"``) or a step loop."""
+    spec = snn_core.registry().neurons[name]
+    if spec.sequence is not None:
+        return spec.sequence(xs, state, p, dt, backend="torch")
+    outputs = []
+    for x in xs.unbind(0):
+        out, state = spec.step(x, state, p, dt)
+        outputs.append(out)
+    return torch.stack(outputs), state
