@@ -271,14 +271,33 @@ def test_inference_path_keeps_nothing_and_matches() -> None:
         assert got.grad_fn is None
 
 
-def test_non_finite_input_to_a_dual_layer_uses_the_loop() -> None:
-    layer = varied("DSLIB")
+@pytest.mark.parametrize(
+    ("name", "where"),
+    [("DSLIB", (3, 1, 2)), ("DLIT", (9, 0, 0)), ("DRLITS", "prev_output"), ("DSRLIB", (0, 1, 4))],
+)
+def test_nan_reaching_a_dual_layer_uses_the_loop(name: str, where) -> None:
+    layer = varied(name)
     xs = inputs((2, 5), steps=10, seed=23)
-    xs[3, 1, 2] = float("nan")
     init = random_states(layer, (2, 5), seed=24)
+    if where == "prev_output":
+        init["prev_output"][0, 3] = float("nan")
+    else:
+        xs[where] = float("nan")
     assert fused_trace_sequence(xs, init, layer.trace_params(), layer.trace_config()) is NotImplemented
     outs, _ = st.trace_sequence(xs, init, layer.trace_params(), layer.trace_config())
-    assert torch.isfinite(outs).all()  # P(NaN) = N(NaN) = 0, as traceTorch
+    assert torch.isfinite(outs).all()  # P(NaN) = N(NaN) = 0, as in traceTorch
+
+
+def test_infinite_input_gives_the_loop_numbers() -> None:
+    layer = varied("DSRLITS")
+    xs = inputs((2, 5), steps=10, seed=28)
+    xs[4, 0, 1], xs[6, 1, 3] = float("inf"), -float("inf")
+    init = random_states(layer, (2, 5), seed=29)
+    with torch.no_grad():
+        expected, _ = st.trace_sequence(xs, init, layer.trace_params(), layer.trace_config(), fused=False)
+        got, _ = st.trace_sequence(xs, init, layer.trace_params(), layer.trace_config())
+    assert torch.equal(got.isnan(), expected.isnan())
+    assert torch.equal(got.nan_to_num(), expected.nan_to_num())
 
 
 def test_docstring_examples() -> None:

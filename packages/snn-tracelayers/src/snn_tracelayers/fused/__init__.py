@@ -13,8 +13,8 @@ traceTorch layers and compositions like ``RLI``) as **one** autograd node:
 It declines (returns ``NotImplemented``, and the step loop runs) for a ``spike_fn``/``quant_fn``
 whose derivative it does not know (see :mod:`snn_tracelayers.fused.rules`), parts that are
 subclasses of the standard ones, dtypes other than float32/float64, mixed devices or dtypes,
-states not shaped like one step of the input, NaN or infinity in the input or states of a dual
-layer, inside ``torch.compile`` tracing and under ``torch.func`` transforms. The backward pass is
+states not shaped like one step of the input, a dual layer whose final states come out non-finite
+(a NaN reached its sign splits: the call is repeated with the loop), inside ``torch.compile`` tracing and under ``torch.func`` transforms. The backward pass is
 first-order only (no double backward). Without gradients (``torch.no_grad()``, or nothing requiring
 grad) only the forward loop runs and nothing is kept.
 """
@@ -48,12 +48,12 @@ __all__ = [
 ENABLED = True
 
 
-def _all_finite(xs: Tensor, states: Any) -> bool:
-    """No NaN or infinity in the input or states (one sum each; an overflowing sum also says no)."""
-    total = xs.sum()
-    for s in states:
-        total = total + s.sum()
-    return bool(torch.isfinite(total))
+def _finite(tensors: Any) -> bool:
+    """No NaN or infinity in any of the (step-sized) tensors; one small sum each."""
+    total = None
+    for t in tensors:
+        total = t.sum() if total is None else total + t.sum()
+    return total is None or bool(torch.isfinite(total))
 
 
 def fused_trace_sequence(
@@ -77,12 +77,16 @@ def fused_trace_sequence(
     plan = make_plan(config)
     if plan is None or not fusable_arguments(plan, xs, states, params):
         return NotImplemented
-    if plan.dual and not _all_finite(xs, states.values()):
-        return NotImplemented  # the loop's where-based sign splits map NaN to 0; clamp would keep it
     tensors = [states[k] for k in plan.state_names] + [params[k] for k in plan.param_names]
     if not (torch.is_grad_enabled() and any(t.requires_grad for t in (xs, *tensors))):
         with torch.no_grad():
             outs, final, _ = run_forward(plan, xs, states, params, save=False)
-        return outs, final
-    outs, *final = FusedTraceSequence.apply(plan, xs, *tensors)
-    return outs, dict(zip(plan.state_names, final))
+    else:
+        outs, *values = FusedTraceSequence.apply(plan, xs, *tensors)
+        final = dict(zip(plan.state_names, values))
+    # The loop's where-based sign splits map NaN to 0, the fused clamp keeps it; a NaN that entered
+    # a dual layer's traces stays in its final states (leaky traces never forget a NaN), so a
+    # non-finite final state sends the call to the step loop (infinities agree, but go there too).
+    if plan.dual and not _finite(final.values()):
+        return NotImplemented
+    return outs, final
