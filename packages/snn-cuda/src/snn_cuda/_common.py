@@ -35,6 +35,8 @@ def launch_options(device: torch.device) -> dict[str, Any]:
 
 def full(value: Any, shape: torch.Size, dtype: torch.dtype, device: torch.device) -> Tensor:
     """``value`` (number or broadcastable tensor) as a contiguous tensor of ``shape`` and ``dtype``."""
+    if not isinstance(value, Tensor):  # a Python number: exact in float64, rounded once to ``dtype``
+        value = torch.tensor(float(value), dtype=torch.float64)
     tensor = torch.as_tensor(value, device=device)
     if not tensor.is_floating_point():
         tensor = tensor.to(torch.float64)

@@ -69,7 +69,7 @@ def lif_backward_kernel(
     c_ptr,
     v_th_ptr,
     v_reset_ptr,
-    alpha,
+    alpha_ptr,
     gv0_ptr,
     gi0_ptr,
     n,
@@ -80,6 +80,7 @@ def lif_backward_kernel(
     offs = tl.program_id(0).to(tl.int64) * BLOCK + tl.arange(0, BLOCK)
     mask = offs < n
     gv = tl.load(gv_ptr + offs, mask=mask, other=0.0)
+    alpha = tl.load(alpha_ptr)
     gi = tl.load(gi_ptr + offs, mask=mask, other=0.0)
     a = tl.load(a_ptr + offs, mask=mask, other=0.0)
     c = tl.load(c_ptr + offs, mask=mask, other=0.0)

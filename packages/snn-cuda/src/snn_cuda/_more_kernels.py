@@ -111,12 +111,13 @@ def iaf_forward_kernel(
 
 @triton.jit
 def iaf_backward_kernel(
-    g_zs_ptr, v1s_ptr, table_ptr, g_xs_ptr, g_v_ptr, a_ptr, v_th_ptr, v_reset_ptr, alpha, g_v0_ptr, n, steps,
+    g_zs_ptr, v1s_ptr, table_ptr, g_xs_ptr, g_v_ptr, a_ptr, v_th_ptr, v_reset_ptr, alpha_ptr, g_v0_ptr, n, steps,
     LEAKY: tl.constexpr, SUBTRACT: tl.constexpr, SURROGATE: tl.constexpr, BLOCK: tl.constexpr,
 ):  # fmt: skip
     offs = tl.program_id(0).to(tl.int64) * BLOCK + tl.arange(0, BLOCK)
     mask = offs < n
     g_v = tl.load(g_v_ptr + offs, mask=mask, other=0.0)
+    alpha = tl.load(alpha_ptr)
     a = tl.load(a_ptr + offs, mask=mask, other=0.0)
     v_th = tl.load(v_th_ptr + offs, mask=mask, other=0.0)
     v_reset = tl.load(v_reset_ptr + offs, mask=mask, other=0.0)
@@ -177,12 +178,13 @@ def lsnn_forward_kernel(
 @triton.jit
 def lsnn_backward_kernel(
     g_zs_ptr, v1s_ptr, b1s_ptr, table_ptr, g_xs_ptr, g_v_ptr, g_i_ptr, g_b_ptr, a_ptr, c_ptr, d_ptr,
-    v_reset_ptr, beta_ptr, alpha, g_v0_ptr, g_i0_ptr, g_b0_ptr, n, steps,
+    v_reset_ptr, beta_ptr, alpha_ptr, g_v0_ptr, g_i0_ptr, g_b0_ptr, n, steps,
     SURROGATE: tl.constexpr, BLOCK: tl.constexpr,
 ):  # fmt: skip
     offs = tl.program_id(0).to(tl.int64) * BLOCK + tl.arange(0, BLOCK)
     mask = offs < n
     g_v = tl.load(g_v_ptr + offs, mask=mask, other=0.0)
+    alpha = tl.load(alpha_ptr)
     g_i = tl.load(g_i_ptr + offs, mask=mask, other=0.0)
     g_b = tl.load(g_b_ptr + offs, mask=mask, other=0.0)
     a = tl.load(a_ptr + offs, mask=mask, other=0.0)

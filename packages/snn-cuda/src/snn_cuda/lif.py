@@ -80,7 +80,7 @@ def lif_backward(
     c: Tensor,
     v_th: Tensor,
     v_reset: Tensor,
-    alpha: float,
+    alpha: Any,
     surrogate: int,
 ) -> tuple[Tensor, Tensor, Tensor]:
     """Launch the backward kernel; returns ``(g_xs, g_v0, g_i0)`` in the shapes of the kernel state."""
@@ -91,7 +91,7 @@ def lif_backward(
     g_v0, g_i0 = torch.empty_like(g_v), torch.empty_like(g_i)
     k.lif_backward_kernel[k.grid(n, BLOCK)](
         g_zs, v1s, v1s if table is None else table.contiguous(), g_xs, g_v.contiguous(), g_i.contiguous(),
-        a, c, v_th, v_reset, float(alpha), g_v0, g_i0, n, steps, SURROGATE=surrogate, BLOCK=BLOCK,
+        a, c, v_th, v_reset, full(alpha, (1,), v1s.dtype, v1s.device), g_v0, g_i0, n, steps, SURROGATE=surrogate, BLOCK=BLOCK,
         **_launch_options(v1s.device),
     )  # fmt: skip
     return g_xs, g_v0, g_i0
@@ -123,7 +123,7 @@ class _LIFKernelSequence(torch.autograd.Function):
         v1s, a, c, v_th, v_reset, v0, i0 = ctx.saved_tensors
         surrogate = _IN_KERNEL.get(ctx.threshold, 0)
         table = None if surrogate else _surrogate_table(ctx.threshold, v1s - v_th, ctx.alpha)
-        alpha = float(ctx.alpha) if surrogate in (1, 2) else 0.0
+        alpha = ctx.alpha if surrogate in (1, 2) else 0.0
         g_xs, g_v0, g_i0 = lif_backward(g_zs, v1s, table, g_v, g_i, a, c, v_th, v_reset, alpha, surrogate)
         return g_xs, _reduce(g_v0, v0), _reduce(g_i0, i0), None, None, None
 

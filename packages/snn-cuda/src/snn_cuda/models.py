@@ -47,8 +47,9 @@ def _threshold(p: Any) -> Any:
     return snn_core.registry().thresholds[p.method].fn
 
 
-def _alpha(code: int, alpha: Any) -> float:
-    return float(alpha) if code in (1, 2) else 0.0
+def _alpha(code: int, alpha: Any, like: Tensor) -> Tensor:
+    """The surrogate's alpha as a 1-element tensor in the computation dtype (a float argument would be float32)."""
+    return full(alpha if code in (1, 2) else 0.0, (1,), like.dtype, like.device)
 
 
 class _LI(torch.autograd.Function):
@@ -117,7 +118,7 @@ class _IAF(torch.autograd.Function):
         g_v0 = torch.empty_like(a)
         n = a.numel()
         _kernels().iaf_backward_kernel[_grid(n)](
-            g_zs.contiguous(), v1s, table, g_xs, g_v.contiguous(), a, v_th, v_reset, _alpha(code, ctx.alpha), g_v0,
+            g_zs.contiguous(), v1s, table, g_xs, g_v.contiguous(), a, v_th, v_reset, _alpha(code, ctx.alpha, v1s), g_v0,
             n, v1s.shape[0], LEAKY=ctx.leaky, SUBTRACT=ctx.subtract, SURROGATE=code, BLOCK=BLOCK,
             **launch_options(a.device),
         )  # fmt: skip
@@ -164,7 +165,7 @@ class _LSNN(torch.autograd.Function):
         n = a.numel()
         _kernels().lsnn_backward_kernel[_grid(n)](
             g_zs.contiguous(), v1s, b1s, table, g_xs, g_v.contiguous(), g_i.contiguous(), g_b.contiguous(),
-            a, c, d, v_reset, beta, _alpha(code, ctx.alpha), *g0, n, v1s.shape[0], SURROGATE=code, BLOCK=BLOCK,
+            a, c, d, v_reset, beta, _alpha(code, ctx.alpha, v1s), *g0, n, v1s.shape[0], SURROGATE=code, BLOCK=BLOCK,
             **launch_options(a.device),
         )  # fmt: skip
         return g_xs, reduce(g0[0], v0), reduce(g0[1], i0), reduce(g0[2], b0), None, None
