@@ -136,7 +136,7 @@ class AdExSequence(torch.autograd.Function):
             v1s,
             *(as_loop_tensor(value, device) for value in constants),
         )
-        zs = torch.gt(v1s, v_th).to(v1s.dtype)
+        zs = torch.gt(v1s, v_th, out=torch.empty_like(v1s))
         ctx.save_for_backward(v1s, v, i, w)
         ctx.p, ctx.coefficients, ctx.derivative = p, (a, c, d), derivative
         if not derivative.differentiable:
@@ -165,7 +165,7 @@ class AdExSequence(torch.autograd.Function):
             keep_v = v_in.sub_(p.v_th).div_(delta_t).exp_().sub_(1).mul_(a).add_(1)  # dv1/dv
             x = v1 - p.v_th
             s = ctx.derivative(x, p.alpha)
-            not_spiked = torch.le(x, 0).to(x.dtype)
+            not_spiked = torch.le(x, 0, out=torch.empty_like(x))
             k_v = torch.sub(p.v_reset, v1, out=x).mul_(s)
             k_w = s * spike_jump
             g = s.mul_(g_zs[start:stop])

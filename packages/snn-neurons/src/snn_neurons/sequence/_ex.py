@@ -110,7 +110,7 @@ class ExSequence(torch.autograd.Function):
             as_loop_tensor(p.v_reset, device),
             as_loop_tensor(p.delta_T, device),
         )
-        zs = torch.gt(v1s, v_th).to(v1s.dtype)
+        zs = torch.gt(v1s, v_th, out=torch.empty_like(v1s))
         ctx.save_for_backward(v1s, v, i)
         ctx.p, ctx.a, ctx.c, ctx.derivative = p, a, c, derivative
         if not derivative.differentiable:
@@ -137,10 +137,10 @@ class ExSequence(torch.autograd.Function):
             keep = v_in.sub_(p.v_th).div_(delta_t).exp_().sub_(1).mul_(a).add_(1)  # dv1/dv
             x = v1 - p.v_th
             s = ctx.derivative(x, p.alpha)
-            spiked = torch.gt(x, 0)
-            k = torch.sub(p.v_reset, v1, out=x).mul_(s).add_(1).sub_(spiked.to(x.dtype))
+            not_spiked = torch.le(x, 0, out=torch.empty_like(x))
+            k = torch.sub(p.v_reset, v1, out=x).mul_(s).add_(not_spiked)
             torch.mul(s, g_zs[start:stop], out=out)
-            del s, spiked
+            del s, not_spiked
             gv1, g_v = _backward(out, k, keep, g_v)
             g_j = _current(gv1.mul_(a), decay, g_j)[0]
         return g_xs, reduce_grad(g_v, v0), reduce_grad(g_j, i0), None, None, None

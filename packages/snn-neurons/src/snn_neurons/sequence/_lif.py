@@ -2,6 +2,7 @@ r"""Whole-sequence LIF: one autograd node for ``T`` steps of ``lif_feed_forward_
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import torch
@@ -60,6 +61,42 @@ def _lif_forward_loop(
     return v, i
 
 
+def _lif_forward_loop_negated(
+    xs: Tensor,
+    w: Tensor,
+    i: Tensor,
+    w1s: Tensor,
+    minus_a: Tensor,
+    c: Tensor,
+    v_leak: Tensor,
+    keep_above: float,
+    minus_v_reset: float,
+    zero_leak: bool,
+) -> tuple[Tensor, Tensor]:
+    """The same steps on ``w = -v`` (exact: IEEE negation commutes with every rounding here).
+
+    The reset becomes one ``threshold`` op instead of a comparison and a ``where``: with
+    ``keep_above`` the float just below ``-v_th``, ``w_1 > keep_above`` is exactly ``v_1 <= v_th``
+    (no spike: keep), else ``w = -v_reset``; a NaN voltage stays NaN as in the step.
+    Needs scalar ``v_th`` and ``v_reset``. Writes ``-v_1`` into ``w1s[t]``.
+    """
+    j = torch.empty_like(w)
+    drive = torch.empty_like(w)
+    for t in range(1, xs.shape[0]):
+        torch.add(i, xs[t], out=j)
+        if zero_leak:
+            torch.add(j, w, out=drive)  # (0 - v) + j
+        else:
+            torch.add(v_leak, w, out=drive)
+            drive.add_(j)
+        drive.mul_(minus_a)
+        w1 = torch.add(w, drive, out=w1s[t])
+        torch.mul(j, c, out=i)
+        i.add_(j)
+        torch.threshold(w1, keep_above, minus_v_reset, out=w)
+    return w, i
+
+
 def _membrane_backward_loop(g: Tensor, k: Tensor, k_last: Tensor, g_last: Tensor) -> Tensor:
     """Solve ``u[t] = g[t] + k[t] * u[t + 1]`` backwards in place, with ``u[T] * k[T-1]`` given."""
     steps = g.shape[0]
@@ -70,6 +107,7 @@ def _membrane_backward_loop(g: Tensor, k: Tensor, k_last: Tensor, g_last: Tensor
 
 
 _forward_loop = scripted(_lif_forward_loop)
+_forward_loop_negated = scripted(_lif_forward_loop_negated)
 _backward_loop = scripted(_membrane_backward_loop)
 
 
@@ -87,19 +125,40 @@ class _LIFSequence(torch.autograd.Function):
         v_next = torch.where(v1 > p.v_th, p.v_reset, v1)
         device = xs.device
         v_th = as_loop_tensor(p.v_th, device)
-        v_last, i_last = _forward_loop(
-            xs,
-            v_next,
-            i_next,
-            v1s,
-            as_loop_tensor(a, device),
-            as_loop_tensor(c, device),
-            as_loop_tensor(p.v_leak, device),
-            v_th,
-            as_loop_tensor(p.v_reset, device),
-            bool(torch.all(torch.as_tensor(p.v_leak) == 0)),
-        )
-        zs = torch.gt(v1s, v_th).to(v1s.dtype)
+        zero_leak = bool(torch.all(torch.as_tensor(p.v_leak) == 0))
+        if v_th.numel() == 1 and torch.as_tensor(p.v_reset).numel() == 1 and xs.shape[0] > 1:
+            # negated loop: -v_1 just below -v_th keeps the voltage; compared in the computation dtype
+            minus_th = -torch.as_tensor(p.v_th, device=device).to(v1s.dtype).reshape(())
+            keep_above = torch.nextafter(minus_th, torch.full_like(minus_th, -math.inf)).item()
+            minus_reset = -torch.as_tensor(p.v_reset).to(v1s.dtype).item()
+            w_last, i_last = _forward_loop_negated(
+                xs,
+                v_next.neg(),
+                i_next,
+                v1s,
+                -as_loop_tensor(a, device),
+                as_loop_tensor(c, device),
+                as_loop_tensor(p.v_leak, device),
+                keep_above,
+                minus_reset,
+                zero_leak,
+            )
+            v1s[1:].neg_()
+            v_last = w_last.neg_()
+        else:
+            v_last, i_last = _forward_loop(
+                xs,
+                v_next,
+                i_next,
+                v1s,
+                as_loop_tensor(a, device),
+                as_loop_tensor(c, device),
+                as_loop_tensor(p.v_leak, device),
+                v_th,
+                as_loop_tensor(p.v_reset, device),
+                zero_leak,
+            )
+        zs = torch.gt(v1s, v_th, out=torch.empty_like(v1s))  # spikes straight into the float output
         ctx.save_for_backward(v1s, v, i)
         ctx.p, ctx.a, ctx.c, ctx.derivative = p, a, c, derivative
         if not derivative.differentiable:
@@ -125,11 +184,11 @@ class _LIFSequence(torch.autograd.Function):
             out = g_xs[start:stop]
             x = v1 - p.v_th
             s = ctx.derivative(x, p.alpha)
-            spiked = torch.gt(x, 0)
+            not_spiked = torch.le(x, 0, out=torch.empty_like(x))
             # dv2/dv1 through the reset and the spike: (1 - z) + (v_reset - v1) * sigma'
-            k = torch.sub(p.v_reset, v1, out=x).mul_(s).add_(1).sub_(spiked.to(x.dtype))
+            k = torch.sub(p.v_reset, v1, out=x).mul_(s).add_(not_spiked)
             torch.mul(s, g_zs[start:stop], out=out)  # the spike outputs' own part
-            del s, spiked
+            del s, not_spiked
             k_last = k[-1].clone()
             gv1 = _backward_loop(out, k.mul_(keep), k_last, g_v2)  # dL/dv1 per step
             g_v2 = keep * gv1[0]

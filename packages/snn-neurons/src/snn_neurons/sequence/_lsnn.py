@@ -115,7 +115,7 @@ class LSNNSequence(torch.autograd.Function):
             b1s,
             *(as_loop_tensor(value, device) for value in (a, c, d, p.v_leak, p.v_th, p.v_reset, p.beta)),
         )
-        zs = torch.gt(v1s, b1s).to(v1s.dtype)
+        zs = torch.gt(v1s, b1s, out=torch.empty_like(v1s))
         ctx.save_for_backward(v1s, b1s, v, i, b)
         ctx.p, ctx.coefficients, ctx.derivative = p, (a, c, d), derivative
         if not derivative.differentiable:
@@ -137,7 +137,7 @@ class LSNNSequence(torch.autograd.Function):
             v1 = v1s[start:stop]
             x = v1 - b1s[start:stop]
             s = ctx.derivative(x, p.alpha)
-            not_spiked = torch.le(x, 0).to(x.dtype)
+            not_spiked = torch.le(x, 0, out=torch.empty_like(x))
             k_v = torch.sub(p.v_reset, v1, out=x).mul_(s)
             k_b = s * beta
             g = s.mul_(g_zs[start:stop])

@@ -156,7 +156,7 @@ class IAFSequence(torch.autograd.Function):
             leaky,
             subtract,
         )
-        zs = torch.gt(v1s, v_th).to(v1s.dtype)
+        zs = torch.gt(v1s, v_th, out=torch.empty_like(v1s))
         ctx.save_for_backward(v1s, v)
         ctx.p, ctx.a, ctx.derivative, ctx.leaky, ctx.subtract = p, a, derivative, leaky, subtract
         if not derivative.differentiable:
@@ -176,13 +176,13 @@ class IAFSequence(torch.autograd.Function):
             out = g_xs[start:stop]
             x = v1 - p.v_th
             s = ctx.derivative(x, p.alpha)
-            spiked = torch.gt(x, 0)
             if ctx.subtract:  # dv2/dv1 = 1, dv2/dz = (v1 - v_th) - v1
                 k = x.sub_(v1).mul_(s).add_(1)
             else:  # dv2/dv1 = 1 - z, dv2/dz = v_reset - v1
-                k = torch.sub(p.v_reset, v1, out=x).mul_(s).add_(1).sub_(spiked.to(x.dtype))
+                not_spiked = torch.le(x, 0, out=torch.empty_like(x))
+                k = torch.sub(p.v_reset, v1, out=x).mul_(s).add_(not_spiked)
             torch.mul(s, g_zs[start:stop], out=out)
-            del s, spiked
+            del s
             k_last = k[-1].clone()
             u = _backward(out, k.mul_(keep), k_last, g_v2)
             g_v2 = keep * u[0]
