@@ -391,6 +391,20 @@ def test_lif_sequence_hand_derived_first_steps(fn):
     assert final.v.item() == pytest.approx(0.96) and final.i.item() == pytest.approx(7.68)
 
 
+@pytest.mark.parametrize("per_neuron", [False, True])
+def test_lif_sequence_exactly_at_threshold_does_not_spike(fn, per_neuron):
+    """a = dt * 1000 = 1 and no current decay: v1 reaches v_th = 1 exactly at step 1 and stays."""
+    v_th = torch.ones(2) if per_neuron else torch.tensor(1.0)
+    p = fn.LIFParameters(tau_mem_inv=torch.tensor(1000.0), tau_syn_inv=torch.tensor(0.0), v_th=v_th)
+    xs = torch.tensor([[0.5, 0.5], [0.5, 0.5], [0.0, 1e-3], [0.0, 0.0]])
+    state = fn.LIFFeedForwardState(torch.zeros(2), torch.zeros(2))
+    zs, final = sequence.lif_feed_forward_sequence(xs, state, p)
+    ref, ref_final = loop(fn.lif_feed_forward_step, xs, state, p)
+    assert torch.equal(zs, ref) and torch.equal(final.v, ref_final.v)
+    assert zs[:, 0].tolist() == [0.0, 0.0, 0.0, 0.0] and zs[:, 1].tolist() == [0.0, 0.0, 1.0, 1.0]
+    assert final.v[0].item() == 1.0
+
+
 def third_party_surrogate(x, alpha):
     """A plugin's surrogate: Heaviside forward, 1/(1 + alpha|x|) backward."""
     return _ThirdParty.apply(x, alpha)
