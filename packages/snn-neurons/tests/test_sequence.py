@@ -629,14 +629,16 @@ NODES = {
     "lsnn": "LSNNSequence",
     "lif_ex": "ExSequence",
     "lif_adex": "AdExSequence",
+    "lif_refrac": "RefracSequence",
 }
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("model", ["li", "iaf", "lif_box", "lsnn", "lif_ex", "lif_adex"])
+@pytest.mark.parametrize("model", ["li", "iaf", "lif_box", "lsnn", "lif_ex", "lif_adex", "lif_refrac"])
 def test_fused_models_backward_in_chunks(fn, monkeypatch, model, dtype):
-    from snn_neurons.sequence import _adex, _ex, _lsnn, _simple
+    from snn_neurons.sequence import _adex, _ex, _lsnn, _refrac, _simple
 
+    monkeypatch.setattr(_refrac, "CHUNK_ELEMENTS", 3 * SHAPE[1] * SHAPE[2])
     monkeypatch.setattr(_adex, "CHUNK_ELEMENTS", 3 * SHAPE[1] * SHAPE[2])
     monkeypatch.setattr(_ex, "CHUNK_ELEMENTS", 3 * SHAPE[1] * SHAPE[2])
     monkeypatch.setattr(_simple, "CHUNK_ELEMENTS", 3 * SHAPE[1] * SHAPE[2])
@@ -677,6 +679,30 @@ def test_lsnn_other_surrogates_and_zero_dim_state(fn, method):
     xs = spiking_input(SHAPE, dtype, seed=17)
     outs, _ = assert_same_run(sequence.lsnn_feed_forward_sequence, fn.lsnn_feed_forward_step, xs, state, p)
     assert "LSNNSequence" in type(outs.grad_fn).__name__ or not outs.requires_grad
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("method", ["super", "heaviside"])
+def test_lif_refrac_fractional_refractory_state(fn, dtype, method):
+    """Non-integer initial rho (gradient through the mask's surrogate), leak and reset != 0."""
+    g = torch.Generator().manual_seed(21)
+    lif_p = fn.LIFParameters(
+        v_leak=torch.tensor(0.1), v_reset=torch.tensor(-0.2), method=method, alpha=torch.tensor(2.0)
+    )
+    p = fn.LIFRefracParameters(lif_p, torch.tensor(2.5))
+    shape = SHAPE[1:]
+    state = fn.LIFRefracFeedForwardState(
+        fn.LIFFeedForwardState(
+            torch.rand(shape, generator=g, dtype=dtype).requires_grad_(True),
+            torch.randn(shape, generator=g, dtype=dtype).requires_grad_(True),
+        ),
+        (3 * torch.rand(shape, generator=g, dtype=dtype) - 0.5).requires_grad_(True),
+    )
+    xs = spiking_input(SHAPE, dtype, seed=22)
+    outs, _ = assert_same_run(
+        sequence.lif_refrac_feed_forward_sequence, fn.lif_refrac_feed_forward_step, xs, state, p
+    )
+    assert "RefracSequence" in type(outs.grad_fn).__name__ or not outs.requires_grad
 
 
 def test_iaf_heaviside_spikes_carry_no_gradient(fn):

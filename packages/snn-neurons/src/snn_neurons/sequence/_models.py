@@ -15,6 +15,7 @@ from ._common import check_sequence, dispatch, fusable, step_loop
 from ._ex import ExSequence
 from ._generic import Unfusable, generic_sequence
 from ._lsnn import LSNNSequence
+from ._refrac import RefracSequence
 from ._simple import IAFSequence, LIFBoxSequence, LISequence
 from ._surrogate import surrogate_derivative
 
@@ -156,6 +157,11 @@ def _lif_adex_fused(xs: Tensor, state: Any, p: Any, dt: float, derivative: Any) 
     return zs, state._replace(v=v, i=i, a=a)
 
 
+def _lif_refrac_fused(xs: Tensor, state: Any, p: Any, dt: float, derivative: Any) -> Any:
+    zs, v, i, rho = RefracSequence.apply(xs, state.lif.v, state.lif.i, state.rho, p, dt, derivative)
+    return zs, state._replace(lif=state.lif._replace(v=v, i=i), rho=rho)
+
+
 def _make(
     name: str, target: str, step: str, state: str, params: str, fused: Callable[..., Any] | None = None
 ) -> Callable[..., Any]:
@@ -197,6 +203,7 @@ lif_refrac_feed_forward_sequence = _make(
     "lif_refrac_feed_forward_step",
     "LIFRefracFeedForwardState",
     "LIFRefracParameters",
+    _lif_refrac_fused,
 )
 lsnn_feed_forward_sequence = _make(
     "lsnn_feed_forward_sequence",
