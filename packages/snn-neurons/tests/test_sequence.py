@@ -527,6 +527,25 @@ def test_lif_sequence_under_torch_compile(fn):
     torch.testing.assert_close(g, r)
 
 
+def test_lif_sequence_under_torch_func(fn):
+    """torch.func.grad and vmap see the step loop (custom autograd nodes do not compose with them)."""
+    p = fn.LIFParameters()
+    xs = spiking_input((15, 2, 3), torch.float64).detach()
+    state = fn.LIFFeedForwardState(
+        torch.zeros(2, 3, dtype=torch.float64), torch.zeros(2, 3, dtype=torch.float64)
+    )
+
+    def final_voltage(xs):
+        return sequence.lif_feed_forward_sequence(xs, state, p)[1].v.sum()
+
+    def final_voltage_loop(xs):
+        return loop(fn.lif_feed_forward_step, xs, state, p)[1].v.sum()
+
+    torch.testing.assert_close(torch.func.grad(final_voltage)(xs), torch.func.grad(final_voltage_loop)(xs))
+    batched = torch.vmap(final_voltage, in_dims=1)(xs)
+    assert torch.equal(batched, torch.stack([final_voltage_loop(xs[:, k : k + 1]) for k in range(2)]))
+
+
 def test_sequences_mapping_names_every_model():
     assert set(sequence.SEQUENCES) == {
         "lif",

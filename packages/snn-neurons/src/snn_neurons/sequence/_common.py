@@ -117,13 +117,16 @@ def fusable(xs: Tensor, state: Iterable[Any], params: Iterable[Any]) -> bool:
 
     It does when the input is a full-shape ``[T, ...]`` tensor (states and tensor parameters
     broadcast to ``xs.shape[1:]``), every state field is a tensor, every dimensioned tensor has the
-    input's dtype and device, and no parameter requires grad. Anything else (0-dim inputs, Python
-    numbers as state, mixed dtypes, trainable parameters) runs the step loop instead.
+    input's dtype and device, no parameter requires grad, and no ``torch.func`` transform is
+    active. Anything else (0-dim inputs, Python numbers as state, mixed dtypes, trainable
+    parameters, ``torch.func.grad``/``vmap``) runs the step loop instead.
     """
     state = list(state)
     params = [v for v in params if isinstance(v, Tensor)]
     if xs.dim() < 2 or not all(isinstance(s, Tensor) for s in state):
         return False
+    if any(_functorch_wrapped(t) for t in [xs, *state]):
+        return False  # under torch.func transforms (grad, vmap): the step loop composes with them
     tensors = [*state, *params]
     if params_require_grad(params) or not dimensioned_dtypes_match(tensors, xs.dtype):
         return False
@@ -134,6 +137,13 @@ def fusable(xs: Tensor, state: Iterable[Any], params: Iterable[Any]) -> bool:
     except RuntimeError:
         return False
     return shape == xs.shape[1:]
+
+
+def _functorch_wrapped(tensor: Tensor) -> bool:
+    try:
+        return bool(torch._C._functorch.is_functorch_wrapped_tensor(tensor))
+    except AttributeError:  # pragma: no cover - older torch without functorch bindings
+        return False
 
 
 def reduce_grad(grad: Tensor, like: Tensor) -> Tensor:
