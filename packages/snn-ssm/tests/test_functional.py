@@ -260,3 +260,38 @@ def test_causal_conv_sequence_matches_steps_and_keeps_history():
     first = (buffer[..., 1:] * weights[:, :3]).sum(-1) + u[0] * weights[:, 3] + bias
     torch.testing.assert_close(whole[0], first)
     torch.testing.assert_close(last[..., -1], u[-1])
+
+
+@pytest.mark.parametrize("name", ["S6", "Mamba3", "Mamba1"])
+@pytest.mark.parametrize(("block_size", "chunk_size"), [(1, None), (5, None), (5, 2), (16, 3), (100, 7)])
+def test_blocked_selective_sequence_equals_loop_with_gradients(name, block_size, chunk_size):
+    generator = torch.Generator().manual_seed(block_size)
+    step, sequence, p, state = cases(torch.float64)[name]
+    leaves = [t.clone().requires_grad_(True) if torch.is_tensor(t) else t for t in _flat(p)]
+    p = _unflat(p, leaves)
+    state = _expand_state(state, (2,))
+    xs = 2 * torch.randn(37, 2, 3, generator=generator, dtype=torch.float64, requires_grad=True)
+    weights = torch.randn(37, 2, 3, generator=generator, dtype=torch.float64)
+    looped, last_loop = run_steps(step, xs, state, p)
+    whole, last_seq = sequence(xs, state, p, chunk_size=chunk_size, block_size=block_size)
+    torch.testing.assert_close(whole, looped, atol=1e-11, rtol=1e-11)
+    h_seq = last_seq.ssm_state if isinstance(last_seq, MambaState) else last_seq
+    h_loop = last_loop.ssm_state if isinstance(last_loop, MambaState) else last_loop
+    torch.testing.assert_close(h_seq, h_loop, atol=1e-11, rtol=1e-11)
+    tensors = [xs] + [t for t in leaves if t is not None]
+    loop_grads = torch.autograd.grad((looped * weights).sum(), tensors)
+    seq_grads = torch.autograd.grad((whole * weights).sum(), tensors)
+    for a, b in zip(seq_grads, loop_grads):
+        torch.testing.assert_close(a, b, atol=1e-10, rtol=1e-10)
+
+
+def test_default_block_size_and_invalid_block_size():
+    from snn_ssm.functional import default_block_size
+
+    assert default_block_size(1024, 8 * 128 * 16) == 32  # 2^19 elements per block
+    assert default_block_size(1024, 10) == 1024  # small states: one block
+    assert default_block_size(1024, 1 << 22) == 8  # at least 8 steps
+    assert default_block_size(3, 1 << 22) == 3
+    _, sequence, p, state = cases()["S6"]
+    with pytest.raises(ValueError, match="block_size"):
+        sequence(torch.zeros(4, 1, 3), state, p, block_size=0)

@@ -316,3 +316,15 @@ def test_snn_core_layer_conformance(name, kwargs):
 
     ran = check_layer_spec(name, 4, 3, compile=False, **kwargs)
     assert "state_dict round trip" in ran
+
+
+@pytest.mark.parametrize("name", ["S6", "Mamba", "Mamba1"])
+def test_blocked_sequence_of_layers(name):
+    looped, whole = _pair(lambda: MAKERS[name](1))
+    xs = torch.randn(40, 2, 4, 3, dtype=torch.float64)
+    expected = torch.stack([looped(x) for x in xs])
+    torch.testing.assert_close(
+        whole.sequence(xs, block_size=6, chunk_size=2), expected, atol=1e-11, rtol=1e-11
+    )
+    for n in looped.state_names:
+        torch.testing.assert_close(getattr(whole, n), getattr(looped, n), atol=1e-11, rtol=1e-11)

@@ -17,6 +17,7 @@ the input (S6, Mamba).
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 import torch
@@ -43,7 +44,10 @@ __all__ = [
     "s5_step",
     "s6_sequence",
     "s6_step",
+    "default_block_size",
     "selective_discretize",
+    "selective_projections",
+    "selective_zoh",
 ]
 
 _SELECTIVE_EPS = 1e-12
@@ -251,8 +255,44 @@ def s5_sequence(
 # ----------------------------------------------------------------------------------------------- S6 core
 
 
+def selective_projections(x: Tensor, p: S6Parameters) -> tuple[Tensor, Tensor, Tensor]:
+    r"""The input-dependent part of S6: step size and input/output matrices.
+
+    $$(\delta, B_t, C_t) = x W_x^\top, \qquad \Delta = \operatorname{softplus}(\delta W_\Delta^\top + b_\Delta).$$
+
+    Args:
+        x: input ``[..., N]``.
+        p: parameters.
+
+    Returns:
+        ``(step, b_t, c_t)``: $\Delta$ ``[..., N]``, $B_t$ ``[..., d]`` and $C_t$ ``[..., d]``.
+    """
+    d_state = p.A_log.shape[-1]
+    rank = p.dt_proj_weight.shape[-1]
+    delta, b_t, c_t = torch.split(F.linear(x, p.x_proj_weight), [rank, d_state, d_state], dim=-1)
+    return F.softplus(F.linear(delta, p.dt_proj_weight, p.dt_proj_bias)), b_t, c_t
+
+
+def selective_zoh(step: Tensor, b_t: Tensor, a_log: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    r"""Zero-order hold of S6 with per-input step: $\bar A = e^{\Delta A}$, $\bar B = \frac{\bar A - 1}{A + 10^{-12}} \odot B_t$.
+
+    Args:
+        step: $\Delta$ ``[..., N]``.
+        b_t: $B_t$ ``[..., d]``.
+        a_log: $A_{\log}$ ``[N, d]``.
+
+    Returns:
+        ``(a_bar, b_bar, log_a_bar)``, each ``[..., N, d]`` ($\log \bar A = \Delta A$).
+    """
+    a = -torch.exp(a_log)
+    log_a_bar = step.unsqueeze(-1) * a
+    a_bar = torch.exp(log_a_bar)
+    b_bar = (a_bar - 1) / (a + _SELECTIVE_EPS) * b_t.unsqueeze(-2)
+    return a_bar, b_bar, log_a_bar
+
+
 def selective_discretize(x: Tensor, p: S6Parameters) -> tuple[Tensor, Tensor, Tensor, Tensor]:
-    r"""Input-dependent step size and matrices of the selective SSM (S6).
+    r"""Input-dependent step size and matrices of the selective SSM (S6) for one step.
 
     $$(\delta, B_t, C_t) = x W_x^\top, \quad \Delta = \operatorname{softplus}(\delta W_\Delta^\top + b_\Delta),
     \quad \bar A = e^{\Delta A}, \quad \bar B = \frac{\bar A - 1}{A + 10^{-12}} \odot B_t .$$
@@ -265,14 +305,8 @@ def selective_discretize(x: Tensor, p: S6Parameters) -> tuple[Tensor, Tensor, Te
         ``(a_bar, b_bar, c_t, log_a_bar)``: ``[..., N, d]``, ``[..., N, d]``, ``[..., 1, d]`` and
         $\Delta A = \log \bar A$, ``[..., N, d]``.
     """
-    d_state = p.A_log.shape[-1]
-    rank = p.dt_proj_weight.shape[-1]
-    delta, b_t, c_t = torch.split(F.linear(x, p.x_proj_weight), [rank, d_state, d_state], dim=-1)
-    step = F.softplus(F.linear(delta, p.dt_proj_weight, p.dt_proj_bias)).unsqueeze(-1)
-    a = -torch.exp(p.A_log)
-    log_a_bar = step * a
-    a_bar = torch.exp(log_a_bar)
-    b_bar = (a_bar - 1) / (a + _SELECTIVE_EPS) * b_t.unsqueeze(-2)
+    step, b_t, c_t = selective_projections(x, p)
+    a_bar, b_bar, log_a_bar = selective_zoh(step, b_t, p.A_log)
     return a_bar, b_bar, c_t.unsqueeze(-2), log_a_bar
 
 
@@ -295,28 +329,71 @@ def s6_step(x: Tensor, state: Tensor, p: S6Parameters) -> tuple[Tensor, Tensor]:
     return torch.sum(h * c_t, dim=-1) + x * p.D, h
 
 
+_BLOCK_ELEMENTS = 1 << 19
+
+
+def default_block_size(num_steps: int, state_numel: int) -> int:
+    """Time steps per block of :func:`s6_sequence`: about $2^{19}$ state elements per block (2 MiB in
+    float32, so a block's intermediates stay in cache), at least 8 steps, at most ``num_steps``.
+
+    Args:
+        num_steps: sequence length $T$.
+        state_numel: elements of one time step's state (batch × $N$ × $d$).
+
+    Returns:
+        The block length.
+    """
+    return max(1, min(num_steps, max(8, _BLOCK_ELEMENTS // max(1, state_numel))))
+
+
 def s6_sequence(
-    x: Tensor, state: Tensor, p: S6Parameters, *, chunk_size: int | None = None
+    x: Tensor,
+    state: Tensor,
+    p: S6Parameters,
+    *,
+    chunk_size: int | None = None,
+    block_size: int | None = None,
 ) -> tuple[Tensor, Tensor]:
     """S6 over a time-first sequence ``x [T, ..., N]`` (equals looping :func:`s6_step`).
 
-    The projections act on the whole sequence at once; the recurrence runs through
-    :func:`snn_ssm.scan.selective_scan`.
+    The projections act on the whole sequence at once. The discretised ``[T, ..., N, d]`` tensors
+    are formed one time block at a time (``block_size`` steps, sized to stay in cache), and each
+    block's recurrence runs through :func:`snn_ssm.scan.selective_scan` from the state the
+    previous block left.
 
     Args:
         x: inputs ``[T, ..., N]``.
         state: $h$ before the first step, ``[..., N, d]``.
         p: parameters.
-        chunk_size: chunk length of the scan.
+        chunk_size: chunk length of the scan inside a block (default $\\lceil\\sqrt{\\text{block}}\\rceil$).
+        block_size: time steps per block (default :func:`default_block_size`).
 
     Returns:
         ``(y, h)``: outputs ``[T, ..., N]`` and the final state ``[..., N, d]``.
+
+    Raises:
+        ValueError: for a ``block_size`` that is not a positive int.
     """
-    a_bar, b_bar, c_t, log_a_bar = selective_discretize(x, p)
-    y, h_last = selective_scan(
-        a_bar, b_bar * x.unsqueeze(-1), c_t, state, log_a=log_a_bar, chunk_size=chunk_size
-    )
-    return y + x * p.D, h_last
+    num_steps = x.shape[0]
+    if block_size is None:
+        block_size = default_block_size(num_steps, math.prod(x.shape[1:]) * p.A_log.shape[-1])
+    elif isinstance(block_size, bool) or not isinstance(block_size, int) or block_size < 1:
+        raise ValueError(f"block_size must be a positive int or None, got {block_size!r}")
+    step, b_t, c_t = selective_projections(x, p)
+    if num_steps == 0:
+        return x.new_zeros(x.shape), state
+    h = state
+    outputs = []
+    for x_b, step_b, b_b, c_b in zip(
+        x.split(block_size), step.split(block_size), b_t.split(block_size), c_t.split(block_size)
+    ):
+        a_bar, b_bar, log_a_bar = selective_zoh(step_b, b_b, p.A_log)
+        y, h = selective_scan(
+            a_bar, b_bar * x_b.unsqueeze(-1), c_b.unsqueeze(-2), h, log_a=log_a_bar, chunk_size=chunk_size
+        )
+        outputs.append(y)
+    y = outputs[0] if len(outputs) == 1 else torch.cat(outputs)
+    return y + x * p.D, h
 
 
 # ------------------------------------------------------------------------------------------------- Mamba
@@ -393,7 +470,12 @@ def mamba_step(x: Tensor, state: MambaState, p: MambaParameters) -> tuple[Tensor
 
 
 def mamba_sequence(
-    x: Tensor, state: MambaState, p: MambaParameters, *, chunk_size: int | None = None
+    x: Tensor,
+    state: MambaState,
+    p: MambaParameters,
+    *,
+    chunk_size: int | None = None,
+    block_size: int | None = None,
 ) -> tuple[Tensor, MambaState]:
     """The Mamba block over a time-first sequence ``x [T, ..., N]`` (equals looping :func:`mamba_step`).
 
@@ -402,6 +484,7 @@ def mamba_sequence(
         state: state before the first step.
         p: parameters.
         chunk_size: chunk length of the selective scan.
+        block_size: time steps per block of the selective scan (see :func:`s6_sequence`).
 
     Returns:
         ``(y, state)``: outputs ``[T, ..., N]`` and the final state.
@@ -411,5 +494,5 @@ def mamba_sequence(
     if p.conv_weights is not None:
         main, buffer = causal_conv_sequence(main, buffer, p.conv_weights, p.conv_bias)
     main = F.silu(main)
-    y_core, h = s6_sequence(main, state.ssm_state, p.core, chunk_size=chunk_size)
+    y_core, h = s6_sequence(main, state.ssm_state, p.core, chunk_size=chunk_size, block_size=block_size)
     return _gate_and_project(y_core, gate, x, p), MambaState(buffer, h)

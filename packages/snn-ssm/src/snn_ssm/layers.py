@@ -135,7 +135,7 @@ class _PerFeatureStateLayer(Layer):
     def _step(self, x: Tensor, h: Tensor, p: Any) -> tuple[Tensor, Tensor]:  # pragma: no cover
         raise NotImplementedError
 
-    def _sequence(self, x: Tensor, h: Tensor, p: Any, chunk_size: int | None) -> tuple[Tensor, Tensor]:
+    def _sequence(self, x: Tensor, h: Tensor, p: Any, **options: Any) -> tuple[Tensor, Tensor]:
         raise NotImplementedError  # pragma: no cover
 
     def _read(self) -> Tensor:
@@ -165,9 +165,12 @@ class _PerFeatureStateLayer(Layer):
         Returns:
             Outputs ``[T, ...]`` shaped like ``x``.
         """
+        return self._sequence_with(x, chunk_size=chunk_size)
+
+    def _sequence_with(self, x: Tensor, **options: Any) -> Tensor:
         p = self.parameters_tuple()
         return self._run_sequence(
-            x, lambda xs, h: self._sequence(xs, h, p, chunk_size), self._read, self._write
+            x, lambda xs, h: self._sequence(xs, h, p, **options), self._read, self._write
         )
 
 
@@ -212,10 +215,8 @@ class S4(_PerFeatureStateLayer):
     def _step(self, x: Tensor, h: Tensor, p: S4Parameters) -> tuple[Tensor, Tensor]:
         return s4_step(x, h, p)
 
-    def _sequence(
-        self, x: Tensor, h: Tensor, p: S4Parameters, chunk_size: int | None
-    ) -> tuple[Tensor, Tensor]:
-        return s4_sequence(x, h, p, chunk_size=chunk_size)
+    def _sequence(self, x: Tensor, h: Tensor, p: S4Parameters, **options: Any) -> tuple[Tensor, Tensor]:
+        return s4_sequence(x, h, p, **options)
 
 
 class S6(_PerFeatureStateLayer):
@@ -267,10 +268,24 @@ class S6(_PerFeatureStateLayer):
     def _step(self, x: Tensor, h: Tensor, p: S6Parameters) -> tuple[Tensor, Tensor]:
         return s6_step(x, h, p)
 
-    def _sequence(
-        self, x: Tensor, h: Tensor, p: S6Parameters, chunk_size: int | None
-    ) -> tuple[Tensor, Tensor]:
-        return s6_sequence(x, h, p, chunk_size=chunk_size)
+    def _sequence(self, x: Tensor, h: Tensor, p: S6Parameters, **options: Any) -> tuple[Tensor, Tensor]:
+        return s6_sequence(x, h, p, **options)
+
+    def sequence(self, x: Tensor, *, chunk_size: int | None = None, block_size: int | None = None) -> Tensor:
+        """A time-first sequence ``x [T, ...]`` in one call (blocked, chunked scan).
+
+        Same outputs and final state as calling ``forward`` on each ``x[t]`` in turn, up to
+        float round-off; gradients flow into the stored state as in the loop.
+
+        Args:
+            x: input ``[T, ...]``, each step shaped like a ``forward`` input.
+            chunk_size: chunk length of the scan inside a time block.
+            block_size: time steps per block (see :func:`snn_ssm.functional.s6_sequence`).
+
+        Returns:
+            Outputs ``[T, ...]`` shaped like ``x``.
+        """
+        return self._sequence_with(x, chunk_size=chunk_size, block_size=block_size)
 
 
 class S5(Layer):
@@ -433,11 +448,14 @@ class Mamba(Layer):
         self._write(state)
         return self._from_working_dim(y)
 
-    def sequence(self, x: Tensor, *, chunk_size: int | None = None) -> Tensor:
-        """A time-first sequence ``x [T, ...]`` in one call (see :meth:`S4.sequence`)."""
+    def sequence(self, x: Tensor, *, chunk_size: int | None = None, block_size: int | None = None) -> Tensor:
+        """A time-first sequence ``x [T, ...]`` in one call (see :meth:`S6.sequence`)."""
         p = self.parameters_tuple()
         return self._run_sequence(
-            x, lambda xs, s: mamba_sequence(xs, s, p, chunk_size=chunk_size), self._read, self._write
+            x,
+            lambda xs, s: mamba_sequence(xs, s, p, chunk_size=chunk_size, block_size=block_size),
+            self._read,
+            self._write,
         )
 
     def extra_repr(self) -> str:
