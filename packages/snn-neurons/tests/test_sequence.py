@@ -405,6 +405,16 @@ def test_lif_sequence_exactly_at_threshold_does_not_spike(fn, per_neuron):
     assert final.v[0].item() == 1.0
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_lif_sequence_python_number_parameters(fn, dtype):
+    """Python floats as threshold/reset act as in the step: rounded to the input's dtype only."""
+    p = fn.LIFParameters(v_th=0.3, v_reset=-0.1, v_leak=0.05, tau_mem_inv=150.0)
+    xs = spiking_input(SHAPE, dtype, seed=23, amplitude=1.0)
+    state = fn.LIFFeedForwardState(*lif_state(SHAPE[1:], dtype))
+    zs, _ = assert_same_run(sequence.lif_feed_forward_sequence, fn.lif_feed_forward_step, xs, state, p)
+    assert 0 < zs.sum() < zs.numel()
+
+
 def third_party_surrogate(x, alpha):
     """A plugin's surrogate: Heaviside forward, 1/(1 + alpha|x|) backward."""
     return _ThirdParty.apply(x, alpha)

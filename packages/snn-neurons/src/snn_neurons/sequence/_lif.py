@@ -111,6 +111,13 @@ _forward_loop_negated = scripted(_lif_forward_loop_negated)
 _backward_loop = scripted(_membrane_backward_loop)
 
 
+def _in_dtype(value: Any, dtype: torch.dtype, device: torch.device) -> Tensor:
+    """A scalar parameter as a 0-dim tensor of ``dtype``, rounded once (Python floats from float64)."""
+    if not isinstance(value, Tensor):
+        value = torch.tensor(float(value), dtype=torch.float64)
+    return value.to(device=device, dtype=dtype).reshape(())
+
+
 class _LIFSequence(torch.autograd.Function):
     @staticmethod
     def forward(ctx: Any, xs: Tensor, v: Tensor, i: Tensor, p: Any, dt: float, derivative: Any) -> Any:
@@ -128,9 +135,9 @@ class _LIFSequence(torch.autograd.Function):
         zero_leak = bool(torch.all(torch.as_tensor(p.v_leak) == 0))
         if v_th.numel() == 1 and torch.as_tensor(p.v_reset).numel() == 1 and xs.shape[0] > 1:
             # negated loop: -v_1 just below -v_th keeps the voltage; compared in the computation dtype
-            minus_th = -torch.as_tensor(p.v_th, device=device).to(v1s.dtype).reshape(())
+            minus_th = -_in_dtype(p.v_th, v1s.dtype, device)
             keep_above = torch.nextafter(minus_th, torch.full_like(minus_th, -math.inf)).item()
-            minus_reset = -torch.as_tensor(p.v_reset).to(v1s.dtype).item()
+            minus_reset = -_in_dtype(p.v_reset, v1s.dtype, device).item()
             w_last, i_last = _forward_loop_negated(
                 xs,
                 v_next.neg(),
