@@ -415,6 +415,16 @@ def test_lif_sequence_python_number_parameters(fn, dtype):
     assert 0 < zs.sum() < zs.numel()
 
 
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+def test_half_precision_runs_the_step_loop(fn, dtype):
+    xs = spiking_input(SHAPE, torch.float32, seed=24).detach().to(dtype).requires_grad_(True)
+    state = fn.LIFFeedForwardState(torch.zeros(SHAPE[1:], dtype=dtype), torch.zeros(SHAPE[1:], dtype=dtype))
+    zs, _ = assert_same_run(
+        sequence.lif_feed_forward_sequence, fn.lif_feed_forward_step, xs, state, fn.LIFParameters(), rtol=0
+    )
+    assert "Stack" in type(zs.grad_fn).__name__
+
+
 def third_party_surrogate(x, alpha):
     """A plugin's surrogate: Heaviside forward, 1/(1 + alpha|x|) backward."""
     return _ThirdParty.apply(x, alpha)

@@ -112,18 +112,23 @@ def _try_script(fn: Callable[..., Any]) -> Callable[..., Any]:
         return fn
 
 
+#: dtypes in which the fused loops reproduce the step bit for bit (float16/bfloat16 kernels round
+#: some mixed-precision scalar operations differently in place and out of place)
+EXACT_DTYPES = (torch.float32, torch.float64)
+
+
 def fusable(xs: Tensor, state: Iterable[Any], params: Iterable[Any]) -> bool:
     """Whether the fused torch path reproduces the step loop exactly for these arguments.
 
     It does when the input is a full-shape ``[T, ...]`` tensor (states and tensor parameters
     broadcast to ``xs.shape[1:]``), every state field is a tensor, every dimensioned tensor has the
-    input's dtype and device, no parameter requires grad, and no ``torch.func`` transform is
-    active. Anything else (0-dim inputs, Python numbers as state, mixed dtypes, trainable
-    parameters, ``torch.func.grad``/``vmap``) runs the step loop instead.
+    input's dtype and device, no parameter requires grad, no ``torch.func`` transform is active,
+    and the dtype is float32 or float64. Anything else (0-dim inputs, Python numbers as state, mixed
+    dtypes, float16/bfloat16, trainable parameters, ``torch.func.grad``/``vmap``) runs the step loop.
     """
     state = list(state)
     params = [v for v in params if isinstance(v, Tensor)]
-    if xs.dim() < 2 or not all(isinstance(s, Tensor) for s in state):
+    if xs.dim() < 2 or xs.dtype not in EXACT_DTYPES or not all(isinstance(s, Tensor) for s in state):
         return False
     if any(_functorch_wrapped(t) for t in [xs, *state]):
         return False  # under torch.func transforms (grad, vmap): the step loop composes with them
