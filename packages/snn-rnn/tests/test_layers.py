@@ -243,3 +243,14 @@ def test_snn_core_layer_conformance(name):
 
     ran = check_layer_spec(name, 3, 5, input_shape=(2, 3), output_shape=(2, 5), compile=False)
     assert "state_dict round trip" in ran
+
+
+@pytest.mark.slow
+def test_torch_compile_fullgraph_step_matches_eager():
+    torch.manual_seed(6)
+    layer = LSTM(3, 4)
+    xs = torch.randn(4, 2, 3)
+    eager = torch.stack([layer(x) for x in xs])
+    layer.zero_states()
+    compiled = torch.compile(layer, fullgraph=True)
+    torch.testing.assert_close(torch.stack([compiled(x) for x in xs]), eager, atol=1e-6, rtol=1e-5)

@@ -328,3 +328,14 @@ def test_blocked_sequence_of_layers(name):
     )
     for n in looped.state_names:
         torch.testing.assert_close(getattr(whole, n), getattr(looped, n), atol=1e-11, rtol=1e-11)
+
+
+@pytest.mark.slow
+def test_torch_compile_fullgraph_step_matches_eager():
+    torch.manual_seed(6)
+    layer = Mamba(6, d_state=3, conv_kernel=3)
+    xs = torch.randn(4, 2, 6)
+    eager = torch.stack([layer(x) for x in xs])
+    layer.zero_states()
+    compiled = torch.compile(layer, fullgraph=True)
+    torch.testing.assert_close(torch.stack([compiled(x) for x in xs]), eager, atol=1e-6, rtol=1e-5)
