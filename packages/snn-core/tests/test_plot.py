@@ -198,3 +198,21 @@ def test_plot_functions_draw_into_given_axes():
     fig, ax = plt.subplots()
     out_fig, out_ax = plot.spike_raster(_spikes(), ax=ax, title=None)
     assert out_fig is fig and out_ax is ax and ax.get_title() == ""
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16, torch.bool, torch.int64])
+def test_low_precision_and_integer_inputs(dtype):
+    z = _spikes(20, 5)
+    _, ax = plot.spike_raster(z.to(dtype))
+    assert ax.collections[0].get_offsets().shape[0] == int(z.sum())
+    np.testing.assert_allclose(plot.firing_rates(z.to(dtype)), z.mean(0).numpy(), rtol=1e-6)
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_gpu_tensors_are_copied_to_the_cpu(tmp_path):
+    z = _spikes(30, 6).cuda().requires_grad_()
+    _, ax = plot.spike_raster(z, save=tmp_path / "gpu.png")
+    assert ax.collections[0].get_offsets().shape[0] == int(z.detach().sum().cpu())
+    result = plot.distributions([z, torch.randn(100, device="cuda")], "gpu")
+    assert result["stats"][0]["n"] == 180
