@@ -82,15 +82,17 @@ def _lif_forward_loop_negated(
     """
     j = torch.empty_like(w)
     drive = torch.empty_like(w)
-    for t in range(1, xs.shape[0]):
-        torch.add(i, xs[t], out=j)
+    inputs = xs.unbind(0)  # one call for all views: cheaper than indexing per step
+    outputs = w1s.unbind(0)
+    for t in range(1, len(inputs)):
+        torch.add(i, inputs[t], out=j)
         if zero_leak:
             torch.add(j, w, out=drive)  # (0 - v) + j
         else:
             torch.add(v_leak, w, out=drive)
             drive.add_(j)
         drive.mul_(minus_a)
-        w1 = torch.add(w, drive, out=w1s[t])
+        w1 = torch.add(w, drive, out=outputs[t])
         torch.mul(j, c, out=i)
         i.add_(j)
         torch.threshold(w1, keep_above, minus_v_reset, out=w)
@@ -99,10 +101,12 @@ def _lif_forward_loop_negated(
 
 def _membrane_backward_loop(g: Tensor, k: Tensor, k_last: Tensor, g_last: Tensor) -> Tensor:
     """Solve ``u[t] = g[t] + k[t] * u[t + 1]`` backwards in place, with ``u[T] * k[T-1]`` given."""
-    steps = g.shape[0]
-    g[steps - 1].addcmul_(g_last, k_last)
+    rows = g.unbind(0)
+    factors = k.unbind(0)
+    steps = len(rows)
+    rows[steps - 1].addcmul_(g_last, k_last)
     for t in range(steps - 2, -1, -1):
-        g[t].addcmul_(g[t + 1], k[t])
+        rows[t].addcmul_(rows[t + 1], factors[t])
     return g
 
 
