@@ -319,6 +319,20 @@ def test_lif_sequence_equals_step_loop(fn, dtype, method):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("method", ["super", "tanh", "triangle", "circ", "heavi_erfc", "heaviside"])
+@pytest.mark.parametrize("alpha", [torch.tensor(100.0), torch.tensor(0.7), 2.5])
+def test_surrogate_factor_equals_threshold_backward(method, dtype, alpha):
+    """The fused backward's sigma'(x) is bit for bit what the registered threshold multiplies by."""
+    from snn_neurons.sequence._surrogate import surrogate_derivative
+
+    x = torch.linspace(-3, 3, 1001, dtype=dtype).requires_grad_(True)
+    spikes = snn_core.threshold(x, method, alpha)
+    expected = torch.autograd.grad(spikes.sum(), x)[0] if spikes.requires_grad else torch.zeros_like(x)
+    assert torch.equal(surrogate_derivative(method)(x.detach(), alpha), expected)
+    assert surrogate_derivative("logistic") is None and surrogate_derivative("sigmoid4x") is None
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
 def test_lif_sequence_backward_in_chunks(fn, monkeypatch, dtype):
     """The backward pass walks time in chunks; a chunk of 2 steps and an odd T cross every boundary."""
     from snn_neurons.sequence import _lif
