@@ -12,8 +12,7 @@ from torch import Tensor
 
 from ..functional.iaf import IAFFeedForwardState, IAFParameters, iaf_feed_forward_step
 from ._checks import filled
-from ._common import prepare, sequence_function
-from .base import SNN, SNNCell
+from ._model import Model, ModelCell, ModelLayer
 
 __all__ = ["IAF", "IAFCell"]
 
@@ -22,7 +21,14 @@ def _iaf_state(p: IAFParameters, shape: tuple[int, ...], like: Tensor) -> IAFFee
     return IAFFeedForwardState(v=filled(shape, p.v_reset, like, "p.v_reset"))
 
 
-class IAFCell(SNNCell):
+_IAF = Model(
+    feed_forward_state=_iaf_state,
+    feed_forward=lambda adjoint: (iaf_feed_forward_step, None),
+    sequence="iaf_feed_forward_sequence",
+)
+
+
+class IAFCell(ModelCell):
     r"""One integrate-and-fire step per call; returns ``(spikes, state)``.
 
     The initial state is $v = v_{reset}$ as a fresh tensor shaped like the input. (Norse uses the
@@ -39,19 +45,17 @@ class IAFCell(SNNCell):
                 [1., 1., 1.]])
     """
 
-    check_state_shapes = True
+    _model = _IAF
 
     def __init__(self, p: IAFParameters = IAFParameters(), dt: float = 0.001) -> None:
-        p = prepare(type(self).__name__, p, dt)
-        super().__init__(iaf_feed_forward_step, self.initial_state, p, dt)
-
-    def initial_state(self, input_tensor: Tensor) -> IAFFeedForwardState:
-        """$v = v_{reset}$ with the input's shape, dtype and device."""
-        return _iaf_state(self.p, tuple(input_tensor.shape), input_tensor)
+        super().__init__(p, dt=dt)
 
 
-class IAF(SNN):
+class IAF(ModelLayer):
     r"""Integrate-and-fire neurons over a time-first input ``[T, ...]``.
+
+    The initial state (``state=None``) is $v = v_{reset}$ shaped ``input.shape[1:]``, in the input's dtype
+    and device.
 
     Args:
         p: IAF parameters.
@@ -65,7 +69,7 @@ class IAF(SNN):
         tensor([0., 1., 0., 1.])
     """
 
-    check_state_shapes = True
+    _model = _IAF
 
     def __init__(
         self,
@@ -74,17 +78,4 @@ class IAF(SNN):
         record_states: bool = False,
         backend: str = "auto",
     ) -> None:
-        p = prepare(type(self).__name__, p, dt)
-        super().__init__(
-            iaf_feed_forward_step,
-            self.initial_state,
-            p,
-            dt,
-            record_states=record_states,
-            backend=backend,
-            sequence=sequence_function("iaf_feed_forward_sequence"),
-        )
-
-    def initial_state(self, input_tensor: Tensor) -> IAFFeedForwardState:
-        """$v = v_{reset}$ shaped ``input.shape[1:]``."""
-        return _iaf_state(self.p, tuple(input_tensor.shape[1:]), input_tensor)
+        super().__init__(p, dt=dt, record_states=record_states, backend=backend)

@@ -19,8 +19,8 @@ import snn_core
 
 from ..functional.leaky_integrator import LIParameters, LIState, li_feed_forward_step, li_step
 from ._checks import check_size, check_state_matches, filled, zeros
-from ._common import prepare, sequence_function
-from .base import SNN, SNNCell
+from ._common import prepare
+from ._model import Model, ModelCell, ModelLayer
 
 __all__ = ["LI", "LICell", "LILinearCell"]
 
@@ -29,7 +29,14 @@ def _li_state(p: LIParameters, shape: tuple[int, ...], like: Tensor) -> LIState:
     return LIState(v=filled(shape, p.v_leak, like, "p.v_leak"), i=zeros(shape, like))
 
 
-class LICell(SNNCell):
+_LI = Model(
+    feed_forward_state=_li_state,
+    feed_forward=lambda adjoint: (li_feed_forward_step, None),
+    sequence="li_feed_forward_sequence",
+)
+
+
+class LICell(ModelCell):
     r"""One leaky-integrator step per call; returns ``(v, state)``.
 
     The initial state is $v = v_{leak}$, $i = 0$ shaped like the input (its dtype and device).
@@ -48,19 +55,17 @@ class LICell(SNNCell):
         ValueError: for out-of-range parameters, ``dt <= 0`` or a state that does not match the input.
     """
 
-    check_state_shapes = True
+    _model = _LI
 
     def __init__(self, p: LIParameters = LIParameters(), **kwargs: Any) -> None:
-        p = prepare(type(self).__name__, p, kwargs.get("dt", 0.001))
-        super().__init__(activation=li_feed_forward_step, state_fallback=self.initial_state, p=p, **kwargs)
-
-    def initial_state(self, input_tensor: Tensor) -> LIState:
-        """$v = v_{leak}$, $i = 0$ with the input's shape, dtype and device."""
-        return _li_state(self.p, tuple(input_tensor.shape), input_tensor)
+        super().__init__(p, **kwargs)
 
 
-class LI(SNN):
+class LI(ModelLayer):
     r"""Leaky integrators over a time-first input ``[T, ...]``; returns ``(voltages [T, ...], state)``.
+
+    The initial state (``state=None``) is $v = v_{leak}$, $i = 0$ shaped ``input.shape[1:]``, in the
+    input's dtype and device.
 
     Args:
         p: leaky-integrator parameters.
@@ -74,21 +79,10 @@ class LI(SNN):
         (torch.Size([100, 8, 4]), torch.Size([8, 4]))
     """
 
-    check_state_shapes = True
+    _model = _LI
 
     def __init__(self, p: LIParameters = LIParameters(), **kwargs: Any) -> None:
-        p = prepare(type(self).__name__, p, kwargs.get("dt", 0.001))
-        super().__init__(
-            activation=li_feed_forward_step,
-            state_fallback=self.initial_state,
-            p=p,
-            sequence=sequence_function("li_feed_forward_sequence"),
-            **kwargs,
-        )
-
-    def initial_state(self, input_tensor: Tensor) -> LIState:
-        """$v = v_{leak}$, $i = 0$ shaped ``input.shape[1:]``."""
-        return _li_state(self.p, tuple(input_tensor.shape[1:]), input_tensor)
+        super().__init__(p, **kwargs)
 
 
 class LILinearCell(nn.Module):

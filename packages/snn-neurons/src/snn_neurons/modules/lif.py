@@ -30,8 +30,8 @@ from ..functional.lif import (
 )
 from ..functional.lif_adjoint import lif_feed_forward_adjoint_step, lif_feed_forward_adjoint_step_sparse
 from ._checks import filled, zeros
-from ._common import WithMethod, is_adjoint, prepare, sequence_function, tensor_fields
-from .base import SNN, SNNCell, SNNRecurrent, SNNRecurrentCell
+from ._common import WithMethod, is_adjoint, prepare, tensor_fields
+from ._model import Model, ModelCell, ModelLayer, ModelRecurrent, ModelRecurrentCell
 
 __all__ = ["LIF", "LIFCell", "LIFRecurrent", "LIFRecurrentCell"]
 
@@ -40,14 +40,14 @@ def _lif_parameters(owner: str, p: LIFParameters, dt: float) -> LIFParameters:
     return prepare(owner, tensor_fields(p), dt)
 
 
-def _feed_forward_steps(p: LIFParameters) -> tuple[Any, Any]:
-    if is_adjoint(p):
+def _feed_forward_steps(adjoint: bool) -> tuple[Any, Any]:
+    if adjoint:
         return WithMethod(lif_feed_forward_adjoint_step), WithMethod(lif_feed_forward_adjoint_step_sparse)
     return lif_feed_forward_step, lif_feed_forward_step_sparse
 
 
-def _recurrent_steps(owner: str, p: LIFParameters) -> tuple[Any, Any]:
-    if not is_adjoint(p):
+def _recurrent_steps(owner: str, adjoint: bool) -> tuple[Any, Any]:
+    if not adjoint:
         return lif_step, lif_step_sparse
     from ..functional import lif_adjoint
 
@@ -74,7 +74,18 @@ def _recurrent_state(p: LIFParameters, shape: tuple[int, ...], like: Tensor) -> 
     )
 
 
-class LIFCell(SNNCell):
+_LIF = Model(
+    feed_forward_state=_feed_forward_state,
+    feed_forward=_feed_forward_steps,
+    sequence="lif_feed_forward_sequence",
+    recurrent_state=_recurrent_state,
+    recurrent=_recurrent_steps,
+    parameters=_lif_parameters,
+    is_adjoint=is_adjoint,
+)
+
+
+class LIFCell(ModelCell):
     r"""One LIF step per call (no time dimension); see the module docstring for the equations.
 
     The initial state (``state=None``) is $v = v_{leak}$, $i = 0$, shaped like the input, on its
@@ -95,22 +106,17 @@ class LIFCell(SNNCell):
         ValueError: for out-of-range parameters, ``dt <= 0``, or a state that does not match the input.
     """
 
-    check_state_shapes = True
+    _model = _LIF
 
     def __init__(self, p: LIFParameters = LIFParameters(), **kwargs: Any) -> None:
-        p = _lif_parameters(type(self).__name__, p, kwargs.get("dt", 0.001))
-        step, step_sparse = _feed_forward_steps(p)
-        super().__init__(
-            activation=step, state_fallback=self.initial_state, p=p, activation_sparse=step_sparse, **kwargs
-        )
-
-    def initial_state(self, input_tensor: Tensor) -> LIFFeedForwardState:
-        """$v = v_{leak}$, $i = 0$ with the input's shape, dtype and device."""
-        return _feed_forward_state(self.p, tuple(input_tensor.shape), input_tensor)
+        super().__init__(p, **kwargs)
 
 
-class LIF(SNN):
+class LIF(ModelLayer):
     r"""LIF neurons over a time-first input ``[T, ...]``; returns ``(spikes [T, ...], state)``.
+
+    The initial state (``state=None``) is $v = v_{leak}$, $i = 0$ shaped ``input.shape[1:]``, in the
+    input's dtype and device.
 
     Uses the fused whole-sequence path (``snn_neurons.sequence``) when it is available, the input is
     dense, ``record_states`` is off and ``method`` is not ``"adjoint"``; otherwise loops
@@ -133,28 +139,17 @@ class LIF(SNN):
             a time step, or a state that does not match ``input.shape[1:]``.
     """
 
-    check_state_shapes = True
+    _model = _LIF
 
     def __init__(self, p: LIFParameters = LIFParameters(), **kwargs: Any) -> None:
-        p = _lif_parameters(type(self).__name__, p, kwargs.get("dt", 0.001))
-        step, step_sparse = _feed_forward_steps(p)
-        sequence = None if is_adjoint(p) else sequence_function("lif_feed_forward_sequence")
-        super().__init__(
-            activation=step,
-            state_fallback=self.initial_state,
-            p=p,
-            activation_sparse=step_sparse,
-            sequence=sequence,
-            **kwargs,
-        )
-
-    def initial_state(self, input_tensor: Tensor) -> LIFFeedForwardState:
-        """$v = v_{leak}$, $i = 0$ shaped ``input.shape[1:]``, in the input's dtype and device."""
-        return _feed_forward_state(self.p, tuple(input_tensor.shape[1:]), input_tensor)
+        super().__init__(p, **kwargs)
 
 
-class LIFRecurrentCell(SNNRecurrentCell):
+class LIFRecurrentCell(ModelRecurrentCell):
     r"""One recurrent LIF step per call: input ``[..., input_size]`` to spikes ``[..., hidden_size]``.
+
+    The initial state (``state=None``) is $z = 0$, $v = v_{leak}$, $i = 0$ shaped ``(*input.shape[:-1],
+    hidden_size)``, in the input's dtype and device.
 
     $x = W_{in}\,x_{in} + W_{rec}\,z_{t-1}$ enters the current; the reset uses the detached spike.
     Weights, autapses and their initialisation as in :class:`SNNRecurrentCell`.
@@ -176,30 +171,19 @@ class LIFRecurrentCell(SNNRecurrentCell):
             not ``input_size``; a state that does not match ``(*input.shape[:-1], hidden_size)``.
     """
 
-    check_state_shapes = True
+    _model = _LIF
 
     def __init__(
         self, input_size: int, hidden_size: int, p: LIFParameters = LIFParameters(), **kwargs: Any
     ) -> None:
-        p = _lif_parameters(type(self).__name__, p, kwargs.get("dt", 0.001))
-        step, step_sparse = _recurrent_steps(type(self).__name__, p)
-        super().__init__(
-            activation=step,
-            state_fallback=self.initial_state,
-            input_size=input_size,
-            hidden_size=hidden_size,
-            p=p,
-            activation_sparse=step_sparse,
-            **kwargs,
-        )
-
-    def initial_state(self, input_tensor: Tensor) -> LIFState:
-        """$z = 0$, $v = v_{leak}$, $i = 0$ shaped ``(*input.shape[:-1], hidden_size)``."""
-        return _recurrent_state(self.p, self.expected_state_shape(input_tensor), input_tensor)
+        super().__init__(input_size, hidden_size, p, **kwargs)
 
 
-class LIFRecurrent(SNNRecurrent):
+class LIFRecurrent(ModelRecurrent):
     r"""Recurrent LIF neurons over a time-first input ``[T, ..., input_size]``.
+
+    The initial state (``state=None``) is $z = 0$, $v = v_{leak}$, $i = 0$ shaped ``(*input.shape[1:-1],
+    hidden_size)``, in the input's dtype and device.
 
     Loops :class:`LIFRecurrentCell`'s step over time; returns ``(spikes [T, ..., hidden], state)``.
 
@@ -217,23 +201,9 @@ class LIFRecurrent(SNNRecurrent):
         torch.Size([50, 8, 16])
     """
 
-    check_state_shapes = True
+    _model = _LIF
 
     def __init__(
         self, input_size: int, hidden_size: int, p: LIFParameters = LIFParameters(), **kwargs: Any
     ) -> None:
-        p = _lif_parameters(type(self).__name__, p, kwargs.get("dt", 0.001))
-        step, step_sparse = _recurrent_steps(type(self).__name__, p)
-        super().__init__(
-            activation=step,
-            state_fallback=self.initial_state,
-            input_size=input_size,
-            hidden_size=hidden_size,
-            p=p,
-            activation_sparse=step_sparse,
-            **kwargs,
-        )
-
-    def initial_state(self, input_tensor: Tensor) -> LIFState:
-        """$z = 0$, $v = v_{leak}$, $i = 0$ shaped ``(*input.shape[1:-1], hidden_size)``."""
-        return _recurrent_state(self.p, self.expected_state_shape(input_tensor), input_tensor)
+        super().__init__(input_size, hidden_size, p, **kwargs)

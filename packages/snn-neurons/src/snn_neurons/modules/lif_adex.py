@@ -25,8 +25,7 @@ from ..functional.lif_adex import (
     lif_adex_step,
 )
 from ._checks import filled, zeros
-from ._common import prepare, sequence_function
-from .base import SNN, SNNCell, SNNRecurrent, SNNRecurrentCell
+from ._model import Model, ModelCell, ModelLayer, ModelRecurrent, ModelRecurrentCell
 
 __all__ = ["LIFAdEx", "LIFAdExCell", "LIFAdExRecurrent", "LIFAdExRecurrentCell"]
 
@@ -43,7 +42,16 @@ def _recurrent_state(p: LIFAdExParameters, shape: tuple[int, ...], like: Tensor)
     return LIFAdExState(zeros(shape, like), v, zeros(shape, like), zeros(shape, like))
 
 
-class LIFAdExCell(SNNCell):
+_LIF_ADEX = Model(
+    feed_forward_state=_feed_forward_state,
+    feed_forward=lambda adjoint: (lif_adex_feed_forward_step, None),
+    sequence="lif_adex_feed_forward_sequence",
+    recurrent_state=_recurrent_state,
+    recurrent=lambda owner, adjoint: (lif_adex_step, None),
+)
+
+
+class LIFAdExCell(ModelCell):
     r"""One Adaptive exponential LIF step per call; the initial state is $v = v_{leak}$, $i = a = 0$ shaped like the input.
 
     Args:
@@ -59,19 +67,17 @@ class LIFAdExCell(SNNCell):
         ValueError: for out-of-range parameters, ``dt <= 0`` or a state that does not match the input.
     """
 
-    check_state_shapes = True
+    _model = _LIF_ADEX
 
     def __init__(self, p: LIFAdExParameters = LIFAdExParameters(), **kwargs: Any) -> None:
-        p = prepare(type(self).__name__, p, kwargs.get("dt", 0.001))
-        super().__init__(lif_adex_feed_forward_step, self.initial_state, p=p, **kwargs)
-
-    def initial_state(self, input_tensor: Tensor) -> LIFAdExFeedForwardState:
-        """$v = v_{leak}$, $i = a = 0$ with the input's shape, dtype and device."""
-        return _feed_forward_state(self.p, tuple(input_tensor.shape), input_tensor)
+        super().__init__(p, **kwargs)
 
 
-class LIFAdEx(SNN):
+class LIFAdEx(ModelLayer):
     r"""Adaptive exponential LIF neurons over a time-first input ``[T, ...]``; returns ``(spikes [T, ...], state)``.
+
+    The initial state (``state=None``) is $v = v_{leak}$, $i = a = 0$ shaped ``input.shape[1:]``, in the
+    input's dtype and device.
 
     Args:
         p: Adaptive exponential LIF parameters.
@@ -85,25 +91,17 @@ class LIFAdEx(SNN):
         torch.Size([50, 8, 4])
     """
 
-    check_state_shapes = True
+    _model = _LIF_ADEX
 
     def __init__(self, p: LIFAdExParameters = LIFAdExParameters(), **kwargs: Any) -> None:
-        p = prepare(type(self).__name__, p, kwargs.get("dt", 0.001))
-        super().__init__(
-            lif_adex_feed_forward_step,
-            self.initial_state,
-            p=p,
-            sequence=sequence_function("lif_adex_feed_forward_sequence"),
-            **kwargs,
-        )
-
-    def initial_state(self, input_tensor: Tensor) -> LIFAdExFeedForwardState:
-        """$v = v_{leak}$, $i = a = 0$ shaped ``input.shape[1:]``."""
-        return _feed_forward_state(self.p, tuple(input_tensor.shape[1:]), input_tensor)
+        super().__init__(p, **kwargs)
 
 
-class LIFAdExRecurrentCell(SNNRecurrentCell):
+class LIFAdExRecurrentCell(ModelRecurrentCell):
     r"""One recurrent Adaptive exponential LIF step per call: ``[..., input_size] -> [..., hidden_size]``.
+
+    The initial state (``state=None``) is $z = 0$ and $v = v_{leak}$, $i = a = 0$ shaped
+    ``(*input.shape[:-1], hidden_size)``, in the input's dtype and device.
 
     Weights, autapses and their initialisation as in :class:`SNNRecurrentCell`.
 
@@ -119,28 +117,19 @@ class LIFAdExRecurrentCell(SNNRecurrentCell):
         torch.Size([8, 16])
     """
 
-    check_state_shapes = True
+    _model = _LIF_ADEX
 
     def __init__(
         self, input_size: int, hidden_size: int, p: LIFAdExParameters = LIFAdExParameters(), **kwargs: Any
     ) -> None:
-        p = prepare(type(self).__name__, p, kwargs.get("dt", 0.001))
-        super().__init__(
-            activation=lif_adex_step,
-            state_fallback=self.initial_state,
-            input_size=input_size,
-            hidden_size=hidden_size,
-            p=p,
-            **kwargs,
-        )
-
-    def initial_state(self, input_tensor: Tensor) -> LIFAdExState:
-        """$z = 0$ and $v = v_{leak}$, $i = a = 0$ shaped ``(*input.shape[:-1], hidden_size)``."""
-        return _recurrent_state(self.p, self.expected_state_shape(input_tensor), input_tensor)
+        super().__init__(input_size, hidden_size, p, **kwargs)
 
 
-class LIFAdExRecurrent(SNNRecurrent):
+class LIFAdExRecurrent(ModelRecurrent):
     r"""Recurrent Adaptive exponential LIF neurons over a time-first input ``[T, ..., input_size]``.
+
+    The initial state (``state=None``) is $z = 0$ and $v = v_{leak}$, $i = a = 0$ shaped
+    ``(*input.shape[1:-1], hidden_size)``, in the input's dtype and device.
 
     Args:
         input_size: size of the input's last dimension.
@@ -155,21 +144,9 @@ class LIFAdExRecurrent(SNNRecurrent):
         torch.Size([50, 8, 16])
     """
 
-    check_state_shapes = True
+    _model = _LIF_ADEX
 
     def __init__(
         self, input_size: int, hidden_size: int, p: LIFAdExParameters = LIFAdExParameters(), **kwargs: Any
     ) -> None:
-        p = prepare(type(self).__name__, p, kwargs.get("dt", 0.001))
-        super().__init__(
-            activation=lif_adex_step,
-            state_fallback=self.initial_state,
-            input_size=input_size,
-            hidden_size=hidden_size,
-            p=p,
-            **kwargs,
-        )
-
-    def initial_state(self, input_tensor: Tensor) -> LIFAdExState:
-        """$z = 0$ and $v = v_{leak}$, $i = a = 0$ shaped ``(*input.shape[1:-1], hidden_size)``."""
-        return _recurrent_state(self.p, self.expected_state_shape(input_tensor), input_tensor)
+        super().__init__(input_size, hidden_size, p, **kwargs)

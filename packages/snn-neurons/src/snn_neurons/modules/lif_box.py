@@ -12,8 +12,7 @@ from torch import Tensor
 
 from ..functional.lif_box import LIFBoxFeedForwardState, LIFBoxParameters, lif_box_feed_forward_step
 from ._checks import filled
-from ._common import prepare, sequence_function
-from .base import SNN, SNNCell
+from ._model import Model, ModelCell, ModelLayer
 
 __all__ = ["LIFBox", "LIFBoxCell"]
 
@@ -22,7 +21,14 @@ def _box_state(p: LIFBoxParameters, shape: tuple[int, ...], like: Tensor) -> LIF
     return LIFBoxFeedForwardState(v=filled(shape, p.v_leak, like, "p.v_leak"))
 
 
-class LIFBoxCell(SNNCell):
+_LIF_BOX = Model(
+    feed_forward_state=_box_state,
+    feed_forward=lambda adjoint: (lif_box_feed_forward_step, None),
+    sequence="lif_box_feed_forward_sequence",
+)
+
+
+class LIFBoxCell(ModelCell):
     r"""One LIF-box step per call; initial state $v = v_{leak}$ shaped like the input.
 
     Args:
@@ -35,19 +41,17 @@ class LIFBoxCell(SNNCell):
         tensor(6.)
     """
 
-    check_state_shapes = True
+    _model = _LIF_BOX
 
     def __init__(self, p: LIFBoxParameters = LIFBoxParameters(), dt: float = 0.001) -> None:
-        p = prepare(type(self).__name__, p, dt)
-        super().__init__(lif_box_feed_forward_step, self.initial_state, p, dt=dt)
-
-    def initial_state(self, input_tensor: Tensor) -> LIFBoxFeedForwardState:
-        """$v = v_{leak}$ with the input's shape, dtype and device."""
-        return _box_state(self.p, tuple(input_tensor.shape), input_tensor)
+        super().__init__(p, dt=dt)
 
 
-class LIFBox(SNN):
+class LIFBox(ModelLayer):
     r"""LIF box neurons over a time-first input ``[T, ...]`` (Norse's main branch has it; 1.1.0 does not).
+
+    The initial state (``state=None``) is $v = v_{leak}$ shaped ``input.shape[1:]``, in the input's dtype
+    and device.
 
     Args:
         p: LIF box parameters.
@@ -61,7 +65,7 @@ class LIFBox(SNN):
         torch.Size([10, 2, 3])
     """
 
-    check_state_shapes = True
+    _model = _LIF_BOX
 
     def __init__(
         self,
@@ -70,17 +74,4 @@ class LIFBox(SNN):
         record_states: bool = False,
         backend: str = "auto",
     ) -> None:
-        p = prepare(type(self).__name__, p, dt)
-        super().__init__(
-            lif_box_feed_forward_step,
-            self.initial_state,
-            p,
-            dt,
-            record_states=record_states,
-            backend=backend,
-            sequence=sequence_function("lif_box_feed_forward_sequence"),
-        )
-
-    def initial_state(self, input_tensor: Tensor) -> LIFBoxFeedForwardState:
-        """$v = v_{leak}$ shaped ``input.shape[1:]``."""
-        return _box_state(self.p, tuple(input_tensor.shape[1:]), input_tensor)
+        super().__init__(p, dt=dt, record_states=record_states, backend=backend)

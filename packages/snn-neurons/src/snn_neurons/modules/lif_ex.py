@@ -24,8 +24,7 @@ from ..functional.lif_ex import (
     lif_ex_step,
 )
 from ._checks import filled, zeros
-from ._common import prepare, sequence_function
-from .base import SNN, SNNCell, SNNRecurrent, SNNRecurrentCell
+from ._model import Model, ModelCell, ModelLayer, ModelRecurrent, ModelRecurrentCell
 
 __all__ = ["LIFEx", "LIFExCell", "LIFExRecurrent", "LIFExRecurrentCell"]
 
@@ -40,7 +39,16 @@ def _recurrent_state(p: LIFExParameters, shape: tuple[int, ...], like: Tensor) -
     return LIFExState(zeros(shape, like), v, zeros(shape, like))
 
 
-class LIFExCell(SNNCell):
+_LIF_EX = Model(
+    feed_forward_state=_feed_forward_state,
+    feed_forward=lambda adjoint: (lif_ex_feed_forward_step, None),
+    sequence="lif_ex_feed_forward_sequence",
+    recurrent_state=_recurrent_state,
+    recurrent=lambda owner, adjoint: (lif_ex_step, None),
+)
+
+
+class LIFExCell(ModelCell):
     r"""One Exponential LIF step per call; the initial state is $v = v_{leak}$, $i = 0$ shaped like the input.
 
     Args:
@@ -56,19 +64,17 @@ class LIFExCell(SNNCell):
         ValueError: for out-of-range parameters, ``dt <= 0`` or a state that does not match the input.
     """
 
-    check_state_shapes = True
+    _model = _LIF_EX
 
     def __init__(self, p: LIFExParameters = LIFExParameters(), **kwargs: Any) -> None:
-        p = prepare(type(self).__name__, p, kwargs.get("dt", 0.001))
-        super().__init__(lif_ex_feed_forward_step, self.initial_state, p=p, **kwargs)
-
-    def initial_state(self, input_tensor: Tensor) -> LIFExFeedForwardState:
-        """$v = v_{leak}$, $i = 0$ with the input's shape, dtype and device."""
-        return _feed_forward_state(self.p, tuple(input_tensor.shape), input_tensor)
+        super().__init__(p, **kwargs)
 
 
-class LIFEx(SNN):
+class LIFEx(ModelLayer):
     r"""Exponential LIF neurons over a time-first input ``[T, ...]``; returns ``(spikes [T, ...], state)``.
+
+    The initial state (``state=None``) is $v = v_{leak}$, $i = 0$ shaped ``input.shape[1:]``, in the
+    input's dtype and device.
 
     Args:
         p: Exponential LIF parameters.
@@ -82,25 +88,17 @@ class LIFEx(SNN):
         torch.Size([50, 8, 4])
     """
 
-    check_state_shapes = True
+    _model = _LIF_EX
 
     def __init__(self, p: LIFExParameters = LIFExParameters(), **kwargs: Any) -> None:
-        p = prepare(type(self).__name__, p, kwargs.get("dt", 0.001))
-        super().__init__(
-            lif_ex_feed_forward_step,
-            self.initial_state,
-            p=p,
-            sequence=sequence_function("lif_ex_feed_forward_sequence"),
-            **kwargs,
-        )
-
-    def initial_state(self, input_tensor: Tensor) -> LIFExFeedForwardState:
-        """$v = v_{leak}$, $i = 0$ shaped ``input.shape[1:]``."""
-        return _feed_forward_state(self.p, tuple(input_tensor.shape[1:]), input_tensor)
+        super().__init__(p, **kwargs)
 
 
-class LIFExRecurrentCell(SNNRecurrentCell):
+class LIFExRecurrentCell(ModelRecurrentCell):
     r"""One recurrent Exponential LIF step per call: ``[..., input_size] -> [..., hidden_size]``.
+
+    The initial state (``state=None``) is $z = 0$ and $v = v_{leak}$, $i = 0$ shaped ``(*input.shape[:-1],
+    hidden_size)``, in the input's dtype and device.
 
     Weights, autapses and their initialisation as in :class:`SNNRecurrentCell`.
 
@@ -116,28 +114,19 @@ class LIFExRecurrentCell(SNNRecurrentCell):
         torch.Size([8, 16])
     """
 
-    check_state_shapes = True
+    _model = _LIF_EX
 
     def __init__(
         self, input_size: int, hidden_size: int, p: LIFExParameters = LIFExParameters(), **kwargs: Any
     ) -> None:
-        p = prepare(type(self).__name__, p, kwargs.get("dt", 0.001))
-        super().__init__(
-            activation=lif_ex_step,
-            state_fallback=self.initial_state,
-            input_size=input_size,
-            hidden_size=hidden_size,
-            p=p,
-            **kwargs,
-        )
-
-    def initial_state(self, input_tensor: Tensor) -> LIFExState:
-        """$z = 0$ and $v = v_{leak}$, $i = 0$ shaped ``(*input.shape[:-1], hidden_size)``."""
-        return _recurrent_state(self.p, self.expected_state_shape(input_tensor), input_tensor)
+        super().__init__(input_size, hidden_size, p, **kwargs)
 
 
-class LIFExRecurrent(SNNRecurrent):
+class LIFExRecurrent(ModelRecurrent):
     r"""Recurrent Exponential LIF neurons over a time-first input ``[T, ..., input_size]``.
+
+    The initial state (``state=None``) is $z = 0$ and $v = v_{leak}$, $i = 0$ shaped
+    ``(*input.shape[1:-1], hidden_size)``, in the input's dtype and device.
 
     Args:
         input_size: size of the input's last dimension.
@@ -152,21 +141,9 @@ class LIFExRecurrent(SNNRecurrent):
         torch.Size([50, 8, 16])
     """
 
-    check_state_shapes = True
+    _model = _LIF_EX
 
     def __init__(
         self, input_size: int, hidden_size: int, p: LIFExParameters = LIFExParameters(), **kwargs: Any
     ) -> None:
-        p = prepare(type(self).__name__, p, kwargs.get("dt", 0.001))
-        super().__init__(
-            activation=lif_ex_step,
-            state_fallback=self.initial_state,
-            input_size=input_size,
-            hidden_size=hidden_size,
-            p=p,
-            **kwargs,
-        )
-
-    def initial_state(self, input_tensor: Tensor) -> LIFExState:
-        """$z = 0$ and $v = v_{leak}$, $i = 0$ shaped ``(*input.shape[1:-1], hidden_size)``."""
-        return _recurrent_state(self.p, self.expected_state_shape(input_tensor), input_tensor)
+        super().__init__(input_size, hidden_size, p, **kwargs)

@@ -28,8 +28,8 @@ from ..functional.lif_refrac import (
 )
 from ..functional.lif_refrac_adjoint import lif_refrac_feed_forward_adjoint_step
 from ._checks import filled, zeros
-from ._common import WithMethod, is_adjoint, prepare, sequence_function, tensor_fields
-from .base import SNN, SNNCell, SNNRecurrent, SNNRecurrentCell
+from ._common import WithMethod, is_adjoint, prepare, tensor_fields
+from ._model import Model, ModelCell, ModelLayer, ModelRecurrent, ModelRecurrentCell
 
 __all__ = ["LIFRefrac", "LIFRefracCell", "LIFRefracRecurrent", "LIFRefracRecurrentCell"]
 
@@ -39,12 +39,14 @@ def _refrac_parameters(owner: str, p: LIFRefracParameters, dt: float) -> LIFRefr
     return prepare(owner, p, dt)
 
 
-def _feed_forward_step(p: LIFRefracParameters) -> Any:
-    return WithMethod(lif_refrac_feed_forward_adjoint_step) if is_adjoint(p) else lif_refrac_feed_forward_step
+def _feed_forward_steps(adjoint: bool) -> tuple[Any, None]:
+    return (
+        WithMethod(lif_refrac_feed_forward_adjoint_step) if adjoint else lif_refrac_feed_forward_step
+    ), None
 
 
-def _recurrent_steps(owner: str, p: LIFRefracParameters) -> tuple[Any, Any]:
-    if not is_adjoint(p):
+def _recurrent_steps(owner: str, adjoint: bool) -> tuple[Any, Any]:
+    if not adjoint:
         return lif_refrac_step, lif_refrac_step_sparse
     from ..functional import lif_refrac_adjoint
 
@@ -75,7 +77,18 @@ def _recurrent_state(p: LIFRefracParameters, shape: tuple[int, ...], like: Tenso
     return LIFRefracState(lif, rho=zeros(shape, like))
 
 
-class LIFRefracCell(SNNCell):
+_LIF_REFRAC = Model(
+    feed_forward_state=_feed_forward_state,
+    feed_forward=_feed_forward_steps,
+    sequence="lif_refrac_feed_forward_sequence",
+    recurrent_state=_recurrent_state,
+    recurrent=_recurrent_steps,
+    parameters=_refrac_parameters,
+    is_adjoint=is_adjoint,
+)
+
+
+class LIFRefracCell(ModelCell):
     r"""One refractory-LIF step per call; initial state $v = v_{leak}$, $i = 0$, $\rho = 0$ like the input.
 
     Args:
@@ -92,19 +105,17 @@ class LIFRefracCell(SNNCell):
         ValueError: for out-of-range parameters, ``dt <= 0`` or a state that does not match the input.
     """
 
-    check_state_shapes = True
+    _model = _LIF_REFRAC
 
     def __init__(self, p: LIFRefracParameters = LIFRefracParameters(), **kwargs: Any) -> None:
-        p = _refrac_parameters(type(self).__name__, p, kwargs.get("dt", 0.001))
-        super().__init__(_feed_forward_step(p), self.initial_state, p=p, **kwargs)
-
-    def initial_state(self, input_tensor: Tensor) -> LIFRefracFeedForwardState:
-        """$v = v_{leak}$, $i = 0$, $\\rho = 0$ with the input's shape, dtype and device."""
-        return _feed_forward_state(self.p, tuple(input_tensor.shape), input_tensor)
+        super().__init__(p, **kwargs)
 
 
-class LIFRefrac(SNN):
+class LIFRefrac(ModelLayer):
     r"""Refractory LIF neurons over a time-first input ``[T, ...]`` (a time layer Norse 1.1.0 lacks).
+
+    The initial state (``state=None``) is $v = v_{leak}$, $i = 0$, $\rho = 0$ shaped ``input.shape[1:]``,
+    in the input's dtype and device.
 
     Args:
         p: refractory LIF parameters; ``p.lif.method="adjoint"`` uses the adjoint step.
@@ -118,20 +129,17 @@ class LIFRefrac(SNN):
         tensor([1., 0., 0., 0., 0., 0., 1., 0., 0., 0., 0., 0.])
     """
 
-    check_state_shapes = True
+    _model = _LIF_REFRAC
 
     def __init__(self, p: LIFRefracParameters = LIFRefracParameters(), **kwargs: Any) -> None:
-        p = _refrac_parameters(type(self).__name__, p, kwargs.get("dt", 0.001))
-        sequence = None if is_adjoint(p) else sequence_function("lif_refrac_feed_forward_sequence")
-        super().__init__(_feed_forward_step(p), self.initial_state, p=p, sequence=sequence, **kwargs)
-
-    def initial_state(self, input_tensor: Tensor) -> LIFRefracFeedForwardState:
-        """$v = v_{leak}$, $i = 0$, $\\rho = 0$ shaped ``input.shape[1:]``."""
-        return _feed_forward_state(self.p, tuple(input_tensor.shape[1:]), input_tensor)
+        super().__init__(p, **kwargs)
 
 
-class LIFRefracRecurrentCell(SNNRecurrentCell):
+class LIFRefracRecurrentCell(ModelRecurrentCell):
     r"""One recurrent refractory-LIF step per call: ``[..., input_size] -> [..., hidden_size]``.
+
+    The initial state (``state=None``) is $z = 0$, $v = v_{leak}$, $i = 0$, $\rho = 0$ shaped
+    ``(*input.shape[:-1], hidden_size)``, in the input's dtype and device.
 
     Args:
         input_size: size of the input's last dimension.
@@ -145,31 +153,19 @@ class LIFRefracRecurrentCell(SNNRecurrentCell):
         torch.Size([8, 16])
     """
 
-    check_state_shapes = True
+    _model = _LIF_REFRAC
 
     def __init__(
         self, input_size: int, hidden_size: int, p: LIFRefracParameters = LIFRefracParameters(), **kwargs: Any
     ) -> None:
-        owner = type(self).__name__
-        p = _refrac_parameters(owner, p, kwargs.get("dt", 0.001))
-        step, step_sparse = _recurrent_steps(owner, p)
-        super().__init__(
-            activation=step,
-            state_fallback=self.initial_state,
-            input_size=input_size,
-            hidden_size=hidden_size,
-            p=p,
-            activation_sparse=step_sparse,
-            **kwargs,
-        )
-
-    def initial_state(self, input_tensor: Tensor) -> LIFRefracState:
-        """$z = 0$, $v = v_{leak}$, $i = 0$, $\\rho = 0$ shaped ``(*input.shape[:-1], hidden_size)``."""
-        return _recurrent_state(self.p, self.expected_state_shape(input_tensor), input_tensor)
+        super().__init__(input_size, hidden_size, p, **kwargs)
 
 
-class LIFRefracRecurrent(SNNRecurrent):
+class LIFRefracRecurrent(ModelRecurrent):
     r"""Recurrent refractory-LIF neurons over a time-first input ``[T, ..., input_size]``.
+
+    The initial state (``state=None``) is $z = 0$, $v = v_{leak}$, $i = 0$, $\rho = 0$ shaped
+    ``(*input.shape[1:-1], hidden_size)``, in the input's dtype and device.
 
     Args:
         input_size: size of the input's last dimension.
@@ -184,24 +180,9 @@ class LIFRefracRecurrent(SNNRecurrent):
         torch.Size([50, 8, 16])
     """
 
-    check_state_shapes = True
+    _model = _LIF_REFRAC
 
     def __init__(
         self, input_size: int, hidden_size: int, p: LIFRefracParameters = LIFRefracParameters(), **kwargs: Any
     ) -> None:
-        owner = type(self).__name__
-        p = _refrac_parameters(owner, p, kwargs.get("dt", 0.001))
-        step, step_sparse = _recurrent_steps(owner, p)
-        super().__init__(
-            activation=step,
-            state_fallback=self.initial_state,
-            input_size=input_size,
-            hidden_size=hidden_size,
-            p=p,
-            activation_sparse=step_sparse,
-            **kwargs,
-        )
-
-    def initial_state(self, input_tensor: Tensor) -> LIFRefracState:
-        """$z = 0$, $v = v_{leak}$, $i = 0$, $\\rho = 0$ shaped ``(*input.shape[1:-1], hidden_size)``."""
-        return _recurrent_state(self.p, self.expected_state_shape(input_tensor), input_tensor)
+        super().__init__(input_size, hidden_size, p, **kwargs)

@@ -26,8 +26,7 @@ from ..functional.lsnn import (
 )
 from ..functional.lsnn_adjoint import lsnn_adjoint_step, lsnn_feed_forward_adjoint_step
 from ._checks import filled, zeros
-from ._common import prepare, sequence_function
-from .base import SNN, SNNCell, SNNRecurrent, SNNRecurrentCell
+from ._model import Model, ModelCell, ModelLayer, ModelRecurrent, ModelRecurrentCell
 
 __all__ = ["LSNN", "LSNNCell", "LSNNRecurrent", "LSNNRecurrentCell"]
 
@@ -45,7 +44,19 @@ def _recurrent_state(p: LSNNParameters, shape: tuple[int, ...], like: Tensor) ->
     return LSNNState(z=zeros(shape, like), v=s.v, i=s.i, b=s.b)
 
 
-class LSNNCell(SNNCell):
+_LSNN = Model(
+    feed_forward_state=_feed_forward_state,
+    feed_forward=lambda adjoint: (
+        lsnn_feed_forward_adjoint_step if adjoint else lsnn_feed_forward_step,
+        None,
+    ),
+    sequence="lsnn_feed_forward_sequence",
+    recurrent_state=_recurrent_state,
+    recurrent=lambda owner, adjoint: (lsnn_adjoint_step if adjoint else lsnn_step, None),
+)
+
+
+class LSNNCell(ModelCell):
     r"""One LSNN step per call; the initial state is $v = v_{leak}$, $i = 0$, $b = v_{th}$ like the input.
 
     Args:
@@ -59,21 +70,18 @@ class LSNNCell(SNNCell):
         torch.Size([2, 3])
     """
 
-    check_state_shapes = True
+    _model = _LSNN
 
     def __init__(self, p: LSNNParameters = LSNNParameters(), adjoint: bool = False, **kwargs: Any) -> None:
-        p = prepare(type(self).__name__, p, kwargs.get("dt", 0.001))
-        step = lsnn_feed_forward_adjoint_step if adjoint else lsnn_feed_forward_step
-        super().__init__(step, self.initial_state, p=p, **kwargs)
+        super().__init__(p, adjoint, **kwargs)
         self.adjoint = bool(adjoint)
 
-    def initial_state(self, input_tensor: Tensor) -> LSNNFeedForwardState:
-        """$v = v_{leak}$, $i = 0$, $b = v_{th}$ with the input's shape, dtype and device."""
-        return _feed_forward_state(self.p, tuple(input_tensor.shape), input_tensor)
 
-
-class LSNN(SNN):
+class LSNN(ModelLayer):
     r"""LSNN neurons over a time-first input ``[T, ...]``.
+
+    The initial state (``state=None``) is $v = v_{leak}$, $i = 0$, $b = v_{th}$ shaped
+    ``input.shape[1:]``, in the input's dtype and device.
 
     Args:
         p: LSNN parameters.
@@ -88,22 +96,18 @@ class LSNN(SNN):
         torch.Size([50, 2, 3])
     """
 
-    check_state_shapes = True
+    _model = _LSNN
 
     def __init__(self, p: LSNNParameters = LSNNParameters(), adjoint: bool = False, **kwargs: Any) -> None:
-        p = prepare(type(self).__name__, p, kwargs.get("dt", 0.001))
-        step = lsnn_feed_forward_adjoint_step if adjoint else lsnn_feed_forward_step
-        sequence = None if adjoint else sequence_function("lsnn_feed_forward_sequence")
-        super().__init__(step, self.initial_state, p=p, sequence=sequence, **kwargs)
+        super().__init__(p, adjoint, **kwargs)
         self.adjoint = bool(adjoint)
 
-    def initial_state(self, input_tensor: Tensor) -> LSNNFeedForwardState:
-        """$v = v_{leak}$, $i = 0$, $b = v_{th}$ shaped ``input.shape[1:]``."""
-        return _feed_forward_state(self.p, tuple(input_tensor.shape[1:]), input_tensor)
 
-
-class LSNNRecurrentCell(SNNRecurrentCell):
+class LSNNRecurrentCell(ModelRecurrentCell):
     r"""One recurrent LSNN step per call: ``[..., input_size] -> [..., hidden_size]``.
+
+    The initial state (``state=None``) is $z = 0$, $v = v_{leak}$, $i = 0$, $b = v_{th}$ shaped
+    ``(*input.shape[:-1], hidden_size)``, in the input's dtype and device.
 
     Args:
         input_size: size of the input's last dimension.
@@ -118,7 +122,7 @@ class LSNNRecurrentCell(SNNRecurrentCell):
         torch.Size([2, 8])
     """
 
-    check_state_shapes = True
+    _model = _LSNN
 
     def __init__(
         self,
@@ -128,18 +132,15 @@ class LSNNRecurrentCell(SNNRecurrentCell):
         adjoint: bool = False,
         **kwargs: Any,
     ) -> None:
-        p = prepare(type(self).__name__, p, kwargs.get("dt", 0.001))
-        step = lsnn_adjoint_step if adjoint else lsnn_step
-        super().__init__(step, self.initial_state, input_size, hidden_size, p, **kwargs)
+        super().__init__(input_size, hidden_size, p, adjoint, **kwargs)
         self.adjoint = bool(adjoint)
 
-    def initial_state(self, input_tensor: Tensor) -> LSNNState:
-        """$z = 0$, $v = v_{leak}$, $i = 0$, $b = v_{th}$ shaped ``(*input.shape[:-1], hidden_size)``."""
-        return _recurrent_state(self.p, self.expected_state_shape(input_tensor), input_tensor)
 
-
-class LSNNRecurrent(SNNRecurrent):
+class LSNNRecurrent(ModelRecurrent):
     r"""Recurrent LSNN neurons over a time-first input ``[T, ..., input_size]``.
+
+    The initial state (``state=None``) is $z = 0$, $v = v_{leak}$, $i = 0$, $b = v_{th}$ shaped
+    ``(*input.shape[1:-1], hidden_size)``, in the input's dtype and device.
 
     Args:
         input_size: size of the input's last dimension.
@@ -155,7 +156,7 @@ class LSNNRecurrent(SNNRecurrent):
         torch.Size([50, 2, 8])
     """
 
-    check_state_shapes = True
+    _model = _LSNN
 
     def __init__(
         self,
@@ -165,11 +166,5 @@ class LSNNRecurrent(SNNRecurrent):
         adjoint: bool = False,
         **kwargs: Any,
     ) -> None:
-        p = prepare(type(self).__name__, p, kwargs.get("dt", 0.001))
-        step = lsnn_adjoint_step if adjoint else lsnn_step
-        super().__init__(step, self.initial_state, input_size, hidden_size, p, **kwargs)
+        super().__init__(input_size, hidden_size, p, adjoint, **kwargs)
         self.adjoint = bool(adjoint)
-
-    def initial_state(self, input_tensor: Tensor) -> LSNNState:
-        """$z = 0$, $v = v_{leak}$, $i = 0$, $b = v_{th}$ shaped ``(*input.shape[1:-1], hidden_size)``."""
-        return _recurrent_state(self.p, self.expected_state_shape(input_tensor), input_tensor)

@@ -1,0 +1,137 @@
+r"""Generic bases of the per-model module classes, filled in from one :class:`Model` table per model.
+
+Most models come as four classes (cell, layer, recurrent cell, recurrent layer) that differ only in
+how they validate ``p``, which step functions they run, their fused sequence path and their initial
+state. A model file describes those once in a :class:`Model` and derives its public classes from
+:class:`ModelCell`, :class:`ModelLayer`, :class:`ModelRecurrentCell` and :class:`ModelRecurrent`,
+keeping only their public signatures and docstrings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, ClassVar, NamedTuple
+
+from torch import Tensor
+
+from ._common import prepare, sequence_function
+from .base import SNN, SNNCell, SNNRecurrent, SNNRecurrentCell
+
+__all__ = ["Model", "ModelCell", "ModelLayer", "ModelRecurrent", "ModelRecurrentCell"]
+
+#: a step function and its sparse-input variant (or ``None``)
+Steps = tuple[Callable[..., Any], Callable[..., Any] | None]
+#: ``(p, shape, like) -> state``: the initial state of ``shape`` in ``like``'s dtype and device
+StateFactory = Callable[[Any, tuple[int, ...], Tensor], Any]
+
+
+def _never_adjoint(p: Any) -> bool:
+    return False
+
+
+class Model(NamedTuple):
+    """How one neuron model fills the generic module classes.
+
+    Attributes:
+        feed_forward_state: initial state of the feed-forward cell and layer.
+        feed_forward: ``adjoint -> (step, sparse step)`` of the feed-forward classes.
+        sequence: name of the fused whole-sequence function in ``snn_neurons.sequence`` (layers only;
+            not used when the adjoint steps run).
+        recurrent_state: initial state of the recurrent cell and layer.
+        recurrent: ``(owner, adjoint) -> (step, sparse step)`` of the recurrent classes.
+        parameters: ``(owner, p, dt) -> p``, validates (and may convert) ``p`` once.
+        is_adjoint: ``p -> bool``, whether ``p`` itself selects the adjoint steps.
+    """
+
+    feed_forward_state: StateFactory
+    feed_forward: Callable[[bool], Steps]
+    sequence: str | None = None
+    recurrent_state: StateFactory | None = None
+    recurrent: Callable[[str, bool], Steps] | None = None
+    parameters: Callable[[str, Any, float], Any] = prepare
+    is_adjoint: Callable[[Any], bool] = _never_adjoint
+
+
+def _sparse_kwargs(sparse: Callable[..., Any] | None) -> dict[str, Any]:
+    # only passed when the model has one, so a caller's own ``activation_sparse`` keyword still clashes
+    return {} if sparse is None else {"activation_sparse": sparse}
+
+
+class _ModelMixin:
+    """Validates ``p`` once, resolves the steps and builds the initial state from ``_model``."""
+
+    _model: ClassVar[Model]
+    check_state_shapes = True
+    p: Any
+
+    def _prepare(self, p: Any, adjoint: bool, kwargs: dict[str, Any]) -> tuple[Any, bool]:
+        p = self._model.parameters(type(self).__name__, p, kwargs.get("dt", 0.001))
+        return p, bool(adjoint) or self._model.is_adjoint(p)
+
+    def _make_state(self, input_tensor: Tensor, factory: StateFactory | None) -> Any:
+        assert factory is not None
+        return factory(self.p, self.expected_state_shape(input_tensor), input_tensor)  # type: ignore[attr-defined]
+
+
+class ModelCell(_ModelMixin, SNNCell):
+    """A model's feed-forward cell (see :class:`SNNCell`)."""
+
+    def __init__(self, p: Any, _adjoint: bool = False, **kwargs: Any) -> None:
+        p, adjoint = self._prepare(p, _adjoint, kwargs)
+        step, sparse = self._model.feed_forward(adjoint)
+        SNNCell.__init__(self, step, self.initial_state, p=p, **_sparse_kwargs(sparse), **kwargs)
+
+    def initial_state(self, input_tensor: Tensor) -> Any:
+        """The model's initial state (see the class docstring) shaped like the input, in its dtype and device."""
+        return self._make_state(input_tensor, self._model.feed_forward_state)
+
+
+class ModelLayer(_ModelMixin, SNN):
+    """A model's feed-forward layer over a time-first input (see :class:`SNN`)."""
+
+    def __init__(self, p: Any, _adjoint: bool = False, **kwargs: Any) -> None:
+        p, adjoint = self._prepare(p, _adjoint, kwargs)
+        step, sparse = self._model.feed_forward(adjoint)
+        name = self._model.sequence
+        sequence = None if adjoint or name is None else sequence_function(name)
+        SNN.__init__(
+            self, step, self.initial_state, p=p, sequence=sequence, **_sparse_kwargs(sparse), **kwargs
+        )
+
+    def initial_state(self, input_tensor: Tensor) -> Any:
+        """The model's initial state (see the class docstring) shaped ``input.shape[1:]``."""
+        return self._make_state(input_tensor, self._model.feed_forward_state)
+
+
+class _RecurrentModelMixin(_ModelMixin):
+    def _recurrent_init(
+        self, input_size: int, hidden_size: int, p: Any, adjoint: bool, kwargs: dict[str, Any]
+    ) -> None:
+        p, adjoint = self._prepare(p, adjoint, kwargs)
+        assert self._model.recurrent is not None
+        step, sparse = self._model.recurrent(type(self).__name__, adjoint)
+        super().__init__(  # type: ignore[call-arg]
+            step, self.initial_state, input_size, hidden_size, p, **_sparse_kwargs(sparse), **kwargs
+        )
+
+    def initial_state(self, input_tensor: Tensor) -> Any:
+        """The model's initial state (see the class docstring) shaped :meth:`expected_state_shape`."""
+        return self._make_state(input_tensor, self._model.recurrent_state)
+
+
+class ModelRecurrentCell(_RecurrentModelMixin, SNNRecurrentCell):
+    """A model's recurrent cell (see :class:`SNNRecurrentCell`)."""
+
+    def __init__(
+        self, input_size: int, hidden_size: int, p: Any, _adjoint: bool = False, **kwargs: Any
+    ) -> None:
+        self._recurrent_init(input_size, hidden_size, p, _adjoint, kwargs)
+
+
+class ModelRecurrent(_RecurrentModelMixin, SNNRecurrent):
+    """A model's recurrent layer over a time-first input (see :class:`SNNRecurrent`)."""
+
+    def __init__(
+        self, input_size: int, hidden_size: int, p: Any, _adjoint: bool = False, **kwargs: Any
+    ) -> None:
+        self._recurrent_init(input_size, hidden_size, p, _adjoint, kwargs)
