@@ -195,3 +195,28 @@ def sigmoid4x(x: Tensor, alpha: Any = None) -> Tensor:
         tensor([0.5000, 0.7311])
     """
     return torch.sigmoid(4 * x)
+
+
+def _factor(derivative: Callable[[Tensor, Any, Tensor], Tensor]) -> Callable[[Tensor, Any], Tensor]:
+    """``derivative(x, alpha, grad)`` at ``grad = 1``: the surrogate factor as a function of ``x``."""
+
+    def factor(x: Tensor, alpha: Any) -> Tensor:
+        return derivative(x, alpha, torch.ones((), dtype=x.dtype, device=x.device))
+
+    factor.__name__ = derivative.__name__.lstrip("_")
+    return factor
+
+
+def _no_gradient(x: Tensor, alpha: Any) -> Tensor:
+    return torch.zeros_like(x)
+
+
+#: ``derivative(x, alpha)`` of each Heaviside-forward threshold, keyed by the threshold function.
+DERIVATIVES: dict[Callable[..., Tensor], Callable[[Tensor, Any], Tensor]] = {
+    super_fn: _factor(_super_derivative),
+    heavi_tanh_fn: _factor(_tanh_derivative),
+    heavi_erfc_fn: _factor(_erfc_derivative),
+    heavi_circ_fn: _factor(_circ_derivative),
+    triangle_fn: _factor(_triangle_derivative),
+    heaviside: _no_gradient,
+}

@@ -23,6 +23,7 @@ from torch import Tensor
 import snn_core
 
 from . import functional as F
+from .sequence import SEQUENCES
 
 __all__ = ["snn_register_neurons", "initial_states"]
 
@@ -128,7 +129,7 @@ initial_states = {
 
 @snn_core.hookimpl
 def snn_register_neurons() -> list[snn_core.NeuronSpec]:
-    """Every feed-forward neuron model of snn-neurons (``sequence`` paths come later)."""
+    """Every feed-forward neuron model of snn-neurons, with its fused whole-sequence path where one exists."""
     table = [
         (
             "lif",
@@ -204,6 +205,7 @@ def snn_register_neurons() -> list[snn_core.NeuronSpec]:
             parameters=parameters,
             state=state,
             initial_state=initial_states[name],
+            sequence=SEQUENCES.get(name),
             summary=summary,
         )
         for name, step, parameters, state, summary in table

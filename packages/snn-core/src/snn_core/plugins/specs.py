@@ -48,16 +48,22 @@ class ThresholdSpec:
     Attributes:
         name: the ``method`` string neurons use to select it, e.g. ``"super"``.
         fn: ``fn(x, alpha) -> Tensor``; Heaviside ``x > 0`` forward, surrogate gradient backward.
+        derivative: optional ``derivative(x, alpha) -> Tensor``, the factor $\\partial z/\\partial x$ the
+            backward of ``fn`` multiplies the incoming gradient by. Give it only when the forward of
+            ``fn`` is exactly ``(x > 0).to(x.dtype)``: fused whole-sequence paths then run the
+            threshold inline and use it in their backward; without it they loop the step function.
         summary: one line shown by ``snn components``.
     """
 
     name: str
     fn: Callable[..., Any]
+    derivative: Callable[..., Any] | None = None
     summary: str = ""
 
     def __post_init__(self) -> None:
         _check_name(self, self.name)
         _check_callable(self, "fn", self.fn)
+        _check_callable(self, "derivative", self.derivative, optional=True)
 
 
 @dataclass(frozen=True, kw_only=True)
