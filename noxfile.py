@@ -45,9 +45,18 @@ REFERENCES = ["norse==1.1.0", "tracetorch==0.19.2"]
 REFERENCE_DEPS = ["nir", "nirtorch", "h5py", "matplotlib", "scipy"]
 # Peer libraries the benchmarks compare against. Installed with --no-deps (they would otherwise
 # resolve their own torch); their light dependencies are listed explicitly.
-PEERS = ["norse", "snntorch", "spikingjelly", "tracetorch", "sinabs", "nirtorch"]
+PEERS = [
+    "norse==1.1.0",
+    "snntorch==1.0.0",
+    "spikingjelly==2.0.0",
+    "tracetorch==0.19.2",
+    "sinabs==3.1.3",
+    "nirtorch",
+]
 PEER_DEPS = ["nir", "numpy", "scipy", "tqdm", "matplotlib", "h5py", "pbr", "loguru", "requests", "packaging"]
 DEFAULT_RANGE = "HEAD~1..HEAD"
+# Optional dependencies a package's own tests exercise (still no other snn package).
+TEST_EXTRAS = {"snn-core": ["matplotlib"]}
 
 nox.options.sessions = ["tests", "integration", "lint", "docs"]
 nox.options.reuse_existing_virtualenvs = False
@@ -86,7 +95,10 @@ def tests(session: nox.Session, distribution: str) -> None:
         install_packages(session, DISTRIBUTIONS)
         pytest(session, *[f"packages/{d}/tests" for d in DISTRIBUTIONS])
         return
-    install_packages(session, [distribution])
+    install_packages(session, [distribution], *TEST_EXTRAS.get(distribution, []))
+    if distribution == "snn-cuda":  # the Triton kernels run on the CPU under TRITON_INTERPRET=1
+        session.install("--no-deps", "triton")
+        assert_torch_unchanged(session)
     others = [d.replace("-", "_") for d in PLUGINS if d != distribution]
     session.run(
         "python",
