@@ -95,6 +95,32 @@ class Layer(snn_core.Layer):
         write_state(state)
         return outputs.movedim(-1, axis)
 
+    def _init_features(self, in_features: int, out_features: int, dim: int) -> None:
+        """Check the sizes, set up :class:`snn_core.Layer` and store ``in_features``/``out_features``."""
+        super().__init__(_positive_int("out_features", out_features), dim)
+        self.in_features = _positive_int("in_features", in_features)
+        self.out_features = out_features
+
+    def _hidden_step(self, x: Tensor, step_fn: Callable[[Tensor, Tensor, Any], tuple[Tensor, Any]]) -> Tensor:
+        """One step of a layer whose only state is ``H``; stores and returns the new ``H``."""
+        self._check_input(x)
+        self._ensure_states(x)
+        h, _ = step_fn(self._to_working_dim(x), self._to_working_dim(self.H), self.parameters_tuple())
+        self._write_hidden(h)
+        return self.H
+
+    def _hidden_sequence(
+        self, x: Tensor, sequence_fn: Callable[[Tensor, Tensor, Any], tuple[Tensor, Tensor]]
+    ) -> Tensor:
+        """:meth:`sequence` of a layer whose only state is ``H``."""
+        p = self.parameters_tuple()
+        return self._run_sequence(
+            x, lambda xs, h: sequence_fn(xs, h, p), lambda: self._to_working_dim(self.H), self._write_hidden
+        )
+
+    def _write_hidden(self, h: Tensor) -> None:
+        self.H = self._from_working_dim(h)
+
     def extra_repr(self) -> str:
         return f"in_features={self.in_features}, out_features={self.num_neurons}, dim={self.dim}"
 
@@ -123,9 +149,7 @@ class SimpleRNN(Layer):
     """
 
     def __init__(self, in_features: int, out_features: int, dim: int = -1) -> None:
-        super().__init__(_positive_int("out_features", out_features), dim)
-        self.in_features = _positive_int("in_features", in_features)
-        self.out_features = out_features
+        self._init_features(in_features, out_features, dim)
         self._initialize_state("H")
         self.lin = nn.Linear(in_features + out_features, out_features)
 
@@ -135,22 +159,11 @@ class SimpleRNN(Layer):
 
     def forward(self, x: Tensor) -> Tensor:
         """One time step; returns the new hidden state (the stored tensor ``self.H``)."""
-        self._check_input(x)
-        self._ensure_states(x)
-        h, _ = simple_rnn_step(self._to_working_dim(x), self._to_working_dim(self.H), self.parameters_tuple())
-        self.H = self._from_working_dim(h)
-        return self.H
+        return self._hidden_step(x, simple_rnn_step)
 
     def sequence(self, x: Tensor) -> Tensor:
         """Run a time-first sequence ``x [T, ...]`` (same numbers and final ``H`` as looping ``forward``)."""
-
-        def write(h: Tensor) -> None:
-            self.H = self._from_working_dim(h)
-
-        p = self.parameters_tuple()
-        return self._run_sequence(
-            x, lambda xs, h: simple_rnn_sequence(xs, h, p), lambda: self._to_working_dim(self.H), write
-        )
+        return self._hidden_sequence(x, simple_rnn_sequence)
 
 
 class LSTM(Layer):
@@ -181,9 +194,7 @@ class LSTM(Layer):
     """
 
     def __init__(self, in_features: int, out_features: int, dim: int = -1) -> None:
-        super().__init__(_positive_int("out_features", out_features), dim)
-        self.in_features = _positive_int("in_features", in_features)
-        self.out_features = out_features
+        self._init_features(in_features, out_features, dim)
         self._initialize_state("H")
         self._initialize_state("C")
         self.gate_layers = nn.Linear(in_features + out_features, 4 * out_features)
@@ -242,9 +253,7 @@ class GRU(Layer):
     """
 
     def __init__(self, in_features: int, out_features: int, dim: int = -1) -> None:
-        super().__init__(_positive_int("out_features", out_features), dim)
-        self.in_features = _positive_int("in_features", in_features)
-        self.out_features = out_features
+        self._init_features(in_features, out_features, dim)
         self._initialize_state("H")
         self.gate_layers = nn.Linear(in_features + out_features, 2 * out_features)
         self.candidate_layer = nn.Linear(in_features + out_features, out_features)
@@ -260,19 +269,8 @@ class GRU(Layer):
 
     def forward(self, x: Tensor) -> Tensor:
         """One time step; returns the new hidden state (the stored tensor ``self.H``)."""
-        self._check_input(x)
-        self._ensure_states(x)
-        h, _ = gru_step(self._to_working_dim(x), self._to_working_dim(self.H), self.parameters_tuple())
-        self.H = self._from_working_dim(h)
-        return self.H
+        return self._hidden_step(x, gru_step)
 
     def sequence(self, x: Tensor) -> Tensor:
         """Run a time-first sequence ``x [T, ...]`` (same numbers and final ``H`` as looping ``forward``)."""
-
-        def write(h: Tensor) -> None:
-            self.H = self._from_working_dim(h)
-
-        p = self.parameters_tuple()
-        return self._run_sequence(
-            x, lambda xs, h: gru_sequence(xs, h, p), lambda: self._to_working_dim(self.H), write
-        )
+        return self._hidden_sequence(x, gru_sequence)
