@@ -51,7 +51,32 @@ class _PoissonBase(nn.Module):
         return f"f_max={self.f_max}, dt={self.dt}"
 
 
-class PoissonEncoder(_PoissonBase):
+class _PoissonSequenceBase(_PoissonBase):
+    """``seq_length`` steps of a Poisson encoder ``_encode(x, seq_length, f_max, dt, generator)``."""
+
+    _encode: Callable[..., Tensor]
+
+    def __init__(self, seq_length: int, f_max: float, dt: float, generator: torch.Generator | None) -> None:
+        super().__init__(f_max, dt, generator)
+        self.seq_length = check_seq_length(seq_length)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return type(self)._encode(x, self.seq_length, self.f_max, self.dt, self.generator)
+
+    def extra_repr(self) -> str:
+        return f"seq_length={self.seq_length}, {super().extra_repr()}"
+
+
+class _PoissonStepBase(_PoissonBase):
+    """One step of a Poisson encoder ``_encode(x, f_max, dt, generator)``."""
+
+    _encode: Callable[..., Tensor]
+
+    def forward(self, x: Tensor) -> Tensor:
+        return type(self)._encode(x, self.f_max, self.dt, self.generator)
+
+
+class PoissonEncoder(_PoissonSequenceBase):
     r"""Poisson spike trains of ``seq_length`` steps: $z_t = [\, r_t < \Delta t\, f_{max}\, x \,]$.
 
     See :func:`snn_encoding.poisson_encode`.
@@ -67,57 +92,45 @@ class PoissonEncoder(_PoissonBase):
         torch.Size([10, 2, 3])
     """
 
+    _encode = staticmethod(poisson_encode)
+
     def __init__(
         self, seq_length: int, f_max: float = 100, dt: float = 0.001, generator: torch.Generator | None = None
     ) -> None:
-        super().__init__(f_max, dt, generator)
-        self.seq_length = check_seq_length(seq_length)
-
-    def forward(self, x: Tensor) -> Tensor:
-        return poisson_encode(x, self.seq_length, self.f_max, self.dt, self.generator)
-
-    def extra_repr(self) -> str:
-        return f"seq_length={self.seq_length}, {super().extra_repr()}"
+        super().__init__(seq_length, f_max, dt, generator)
 
 
-class PoissonEncoderStep(_PoissonBase):
+class PoissonEncoderStep(_PoissonStepBase):
     r"""One step of Poisson spikes; see :func:`snn_encoding.poisson_encode_step`. Default ``f_max=1000``."""
 
+    _encode = staticmethod(poisson_encode_step)
+
     def __init__(
         self, f_max: float = 1000, dt: float = 0.001, generator: torch.Generator | None = None
     ) -> None:
         super().__init__(f_max, dt, generator)
 
-    def forward(self, x: Tensor) -> Tensor:
-        return poisson_encode_step(x, self.f_max, self.dt, self.generator)
 
-
-class SignedPoissonEncoder(_PoissonBase):
+class SignedPoissonEncoder(_PoissonSequenceBase):
     r"""Signed Poisson spike trains in $\{-1, 0, 1\}$; see :func:`snn_encoding.signed_poisson_encode`."""
+
+    _encode = staticmethod(signed_poisson_encode)
 
     def __init__(
         self, seq_length: int, f_max: float = 100, dt: float = 0.001, generator: torch.Generator | None = None
     ) -> None:
-        super().__init__(f_max, dt, generator)
-        self.seq_length = check_seq_length(seq_length)
-
-    def forward(self, x: Tensor) -> Tensor:
-        return signed_poisson_encode(x, self.seq_length, self.f_max, self.dt, self.generator)
-
-    def extra_repr(self) -> str:
-        return f"seq_length={self.seq_length}, {super().extra_repr()}"
+        super().__init__(seq_length, f_max, dt, generator)
 
 
-class SignedPoissonEncoderStep(_PoissonBase):
+class SignedPoissonEncoderStep(_PoissonStepBase):
     r"""One step of signed Poisson spikes; see :func:`snn_encoding.signed_poisson_encode_step`."""
+
+    _encode = staticmethod(signed_poisson_encode_step)
 
     def __init__(
         self, f_max: float = 1000, dt: float = 0.001, generator: torch.Generator | None = None
     ) -> None:
         super().__init__(f_max, dt, generator)
-
-    def forward(self, x: Tensor) -> Tensor:
-        return signed_poisson_encode_step(x, self.f_max, self.dt, self.generator)
 
 
 class PopulationEncoder(nn.Module):

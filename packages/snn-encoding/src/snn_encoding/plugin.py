@@ -17,45 +17,41 @@ from .modules import (
 from .poisson import poisson_encode, signed_poisson_encode
 from .population import population_encode
 
+#: (registry name, functional encoder, module, summary) of the six encoders of Norse 1.1.0
+_ENCODERS = (
+    ("poisson", poisson_encode, PoissonEncoder, "Poisson (Bernoulli) spike trains from non-negative rates"),
+    (
+        "signed_poisson",
+        signed_poisson_encode,
+        SignedPoissonEncoder,
+        "signed Poisson spike trains in {-1, 0, 1} from signed values",
+    ),
+    ("population", population_encode, PopulationEncoder, "Gaussian tuning curves with evenly spaced centres"),
+    (
+        "constant_current_lif",
+        constant_current_lif_encode,
+        ConstantCurrentLIFEncoder,
+        "LIF neurons driven by a constant current (needs the 'lif' neuron)",
+    ),
+    (
+        "spike_latency_lif",
+        spike_latency_lif_encode,
+        SpikeLatencyLIFEncoder,
+        "time to first spike of current-driven LIF neurons (needs the 'lif' neuron)",
+    ),
+    (
+        "spike_latency",
+        spike_latency_encode,
+        SpikeLatencyEncoder,
+        "keeps each neuron's first spike along time",
+    ),
+)
+
 
 @snn_core.hookimpl
 def snn_register_encoders() -> list[snn_core.EncoderSpec]:
     """The six encoders of Norse 1.1.0, by registry name."""
     return [
-        snn_core.EncoderSpec(
-            name="poisson",
-            fn=poisson_encode,
-            module=PoissonEncoder,
-            summary="Poisson (Bernoulli) spike trains from non-negative rates",
-        ),
-        snn_core.EncoderSpec(
-            name="signed_poisson",
-            fn=signed_poisson_encode,
-            module=SignedPoissonEncoder,
-            summary="signed Poisson spike trains in {-1, 0, 1} from signed values",
-        ),
-        snn_core.EncoderSpec(
-            name="population",
-            fn=population_encode,
-            module=PopulationEncoder,
-            summary="Gaussian tuning curves with evenly spaced centres",
-        ),
-        snn_core.EncoderSpec(
-            name="constant_current_lif",
-            fn=constant_current_lif_encode,
-            module=ConstantCurrentLIFEncoder,
-            summary="LIF neurons driven by a constant current (needs the 'lif' neuron)",
-        ),
-        snn_core.EncoderSpec(
-            name="spike_latency_lif",
-            fn=spike_latency_lif_encode,
-            module=SpikeLatencyLIFEncoder,
-            summary="time to first spike of current-driven LIF neurons (needs the 'lif' neuron)",
-        ),
-        snn_core.EncoderSpec(
-            name="spike_latency",
-            fn=spike_latency_encode,
-            module=SpikeLatencyEncoder,
-            summary="keeps each neuron's first spike along time",
-        ),
+        snn_core.EncoderSpec(name=name, fn=fn, module=module, summary=summary)
+        for name, fn, module, summary in _ENCODERS
     ]

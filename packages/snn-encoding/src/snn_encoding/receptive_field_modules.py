@@ -100,7 +100,28 @@ class SpatialReceptiveField2d(nn.Module):
         return F.conv2d(x, self.weights, **self.kwargs)
 
 
-class SampledSpatialReceptiveField2d(nn.Module):
+class _FieldsFromShapes(nn.Module):
+    """Convolution with fields rebuilt in every ``forward`` from ``_rf_parameters()`` (``submodule`` holds the rest)."""
+
+    submodule: SpatialReceptiveField2d
+
+    def _add_shape_values(self, name: str, value: Tensor, optimize: bool) -> None:
+        """Store ``value`` as parameter ``name`` when ``optimize``, else as a non-persistent buffer."""
+        if optimize:
+            setattr(self, name, nn.Parameter(value))
+        else:
+            self.register_buffer(name, value, persistent=False)
+
+    def _rf_parameters(self) -> Tensor:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def forward(self, x: Tensor) -> Tensor:
+        sub = self.submodule
+        fields = spatial_receptive_fields_with_derivatives(self._rf_parameters(), sub.size, sub.domain)
+        return F.conv2d(x, fields_to_weights(fields, sub.in_channels, sub.aggregate), **sub.kwargs)
+
+
+class SampledSpatialReceptiveField2d(_FieldsFromShapes):
     r"""Receptive-field convolution over all combinations of ``scales x angles x ratios x derivatives``.
 
     The combinations come from :func:`snn_encoding.spatial_parameters`; the three value lists can be
@@ -128,10 +149,7 @@ class SampledSpatialReceptiveField2d(nn.Module):
             ("angles", angles, optimize_angles),
             ("ratios", ratios, optimize_ratios),
         ):
-            if optimize:
-                setattr(self, name, nn.Parameter(value))
-            else:
-                self.register_buffer(name, value, persistent=False)
+            self._add_shape_values(name, value, optimize)
         self.submodule = SpatialReceptiveField2d(
             in_channels, size, self._rf_parameters().detach(), optimize_fields=False, **kwargs
         )
@@ -139,13 +157,8 @@ class SampledSpatialReceptiveField2d(nn.Module):
     def _rf_parameters(self) -> Tensor:
         return spatial_parameters(self.scales, self.angles, self.ratios, self.derivatives)
 
-    def forward(self, x: Tensor) -> Tensor:
-        sub = self.submodule
-        fields = spatial_receptive_fields_with_derivatives(self._rf_parameters(), sub.size, sub.domain)
-        return F.conv2d(x, fields_to_weights(fields, sub.in_channels, sub.aggregate), **sub.kwargs)
 
-
-class ParameterizedSpatialReceptiveField2d(nn.Module):
+class ParameterizedSpatialReceptiveField2d(_FieldsFromShapes):
     r"""Receptive-field convolution whose every field has its own optimisable scale, angle and ratio.
 
     Initial rows come from :func:`snn_encoding.spatial_parameters`; ``**kwargs`` go to
@@ -172,17 +185,9 @@ class ParameterizedSpatialReceptiveField2d(nn.Module):
             (("scales", optimize_scales), ("angles", optimize_angles), ("ratios", optimize_ratios))
         ):
             value = initial[:, column].clone()
-            if optimize:
-                setattr(self, name, nn.Parameter(value))
-            else:
-                self.register_buffer(name, value, persistent=False)
+            self._add_shape_values(name, value, optimize)
         self.submodule = SpatialReceptiveField2d(in_channels, size, initial, optimize_fields=False, **kwargs)
 
     def _rf_parameters(self) -> Tensor:
         shape = torch.stack([self.scales, self.angles, self.ratios], 1)
         return torch.cat([shape, self.initial_parameters[:, 3:]], 1)
-
-    def forward(self, x: Tensor) -> Tensor:
-        sub = self.submodule
-        fields = spatial_receptive_fields_with_derivatives(self._rf_parameters(), sub.size, sub.domain)
-        return F.conv2d(x, fields_to_weights(fields, sub.in_channels, sub.aggregate), **sub.kwargs)
