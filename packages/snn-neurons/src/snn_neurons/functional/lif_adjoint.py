@@ -23,6 +23,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from ._adjoint_common import membrane_slopes, nan_to_zero, weight_gradients
 from .lif import (
     LIFFeedForwardState,
     LIFParameters,
@@ -42,10 +43,6 @@ __all__ = [
 ]
 
 
-def _nan_to_zero(t: Tensor) -> Tensor:
-    return torch.where(torch.isnan(t), torch.zeros_like(t), t)
-
-
 def _lif_adjoint_backward(
     z: Tensor,
     d_minus: Tensor,
@@ -58,8 +55,8 @@ def _lif_adjoint_backward(
 ) -> tuple[Tensor, Tensor]:
     lam_i = lam_i + dt * (p.tau_syn_inv * (lam_v - lam_i))
     lam_v = lam_v - p.tau_mem_inv * dt * lam_v
-    output_term = _nan_to_zero(z * (1 / d_minus) * g_z)
-    jump_term = _nan_to_zero(z * (d_plus / d_minus))
+    output_term = nan_to_zero(z * (1 / d_minus) * g_z)
+    jump_term = nan_to_zero(z * (d_plus / d_minus))
     lam_v = (1 - z) * lam_v + jump_term * lam_v + output_term
     return lam_v, lam_i
 
@@ -72,8 +69,7 @@ class LIFFeedForwardAdjointFunction(torch.autograd.Function):
         ctx: Any, input: Tensor, v: Tensor, i: Tensor, p: LIFParameters = LIFParameters(), dt: float = 0.001
     ) -> tuple[Tensor, Tensor, Tensor]:
         z, s = lif_feed_forward_step(input, LIFFeedForwardState(v, i), p, dt)
-        d_minus = p.tau_mem_inv * ((p.v_leak - v) + i)
-        d_plus = p.tau_mem_inv * ((p.v_leak - s.v) + i)
+        d_minus, d_plus = membrane_slopes(p, v, i, s.v)
         ctx.p = p
         ctx.dt = dt
         ctx.save_for_backward(z, d_minus, d_plus)
@@ -94,8 +90,7 @@ class LIFFeedForwardSparseAdjointFunction(torch.autograd.Function):
         ctx: Any, input: Tensor, v: Tensor, i: Tensor, p: LIFParameters = LIFParameters(), dt: float = 0.001
     ) -> tuple[Tensor, Tensor, Tensor]:
         z, s = lif_feed_forward_step_sparse(input, LIFFeedForwardState(v, i), p, dt)
-        d_minus = p.tau_mem_inv * ((p.v_leak - v) + i)
-        d_plus = p.tau_mem_inv * ((p.v_leak - s.v) + i)
+        d_minus, d_plus = membrane_slopes(p, v, i, s.v)
         ctx.p = p
         ctx.dt = dt
         ctx.save_for_backward(z, d_minus.sparse_mask(z), d_plus.sparse_mask(z))
@@ -171,8 +166,7 @@ class LIFAdjointFunction(torch.autograd.Function):
         dt: float = 0.001,
     ) -> tuple[Tensor, Tensor, Tensor]:
         z_new, s = lif_step(input_tensor, LIFState(z, v, i), input_weights, recurrent_weights, p, dt)
-        d_minus = p.tau_mem_inv * ((p.v_leak - v) + i)
-        d_plus = p.tau_mem_inv * ((p.v_leak - s.v) + i)
+        d_minus, d_plus = membrane_slopes(p, v, i, s.v)
         ctx.p = p
         ctx.dt = dt
         ctx.save_for_backward(input_tensor, z_new, d_minus, d_plus, input_weights, recurrent_weights)
@@ -181,8 +175,7 @@ class LIFAdjointFunction(torch.autograd.Function):
     @staticmethod
     def backward(ctx: Any, g_z: Tensor, lam_v: Tensor, lam_i: Tensor):  # type: ignore[override]
         x, z, d_minus, d_plus, w_in, w_rec = ctx.saved_tensors
-        dw_in = lam_i.t().mm(x)
-        dw_rec = lam_i.t().mm(z)
+        dw_in, dw_rec = weight_gradients(lam_i, x, z)
         lam_v, lam_i = _lif_adjoint_backward(z, d_minus, d_plus, ctx.p, ctx.dt, g_z, lam_v, lam_i)
         return lam_i.mm(w_in), lam_i.mm(w_rec), lam_v, lam_i, dw_in, dw_rec, None, None
 

@@ -20,14 +20,11 @@ from torch import Tensor
 
 from snn_core import heaviside
 
+from ._adjoint_common import membrane_slopes, nan_to_zero
 from .lif import LIFFeedForwardState
 from .lif_refrac import LIFRefracFeedForwardState, LIFRefracParameters, lif_refrac_feed_forward_step
 
 __all__ = ["LIFAdjointRefracFeedForwardFunction", "lif_refrac_feed_forward_adjoint_step"]
-
-
-def _nan_to_zero(t: Tensor) -> Tensor:
-    return torch.where(torch.isnan(t), torch.zeros_like(t), t)
 
 
 class LIFAdjointRefracFeedForwardFunction(torch.autograd.Function):
@@ -45,9 +42,7 @@ class LIFAdjointRefracFeedForwardFunction(torch.autograd.Function):
     ) -> tuple[Tensor, Tensor, Tensor, Tensor]:
         state = LIFRefracFeedForwardState(LIFFeedForwardState(v, i), rho)
         z, s = lif_refrac_feed_forward_step(input, state, p, dt)
-        lif = p.lif
-        d_minus = lif.tau_mem_inv * ((lif.v_leak - v) + i)
-        d_plus = lif.tau_mem_inv * ((lif.v_leak - s.lif.v) + i)
+        d_minus, d_plus = membrane_slopes(p.lif, v, i, s.lif.v)
         period_end = (rho == 1).to(z.dtype)
         ctx.p = p
         ctx.dt = dt
@@ -62,8 +57,8 @@ class LIFAdjointRefracFeedForwardFunction(torch.autograd.Function):
         refrac_mask = heaviside(rho_new)
         lam_i = lam_i + dt * (lif.tau_syn_inv * ((1 - refrac_mask) * lam_v - lam_i))
         lam_v = lam_v - (1 - refrac_mask) * lif.tau_mem_inv * dt * lam_v
-        output_term = _nan_to_zero(z * (1 / d_minus) * g_z)
-        jump_term = _nan_to_zero(z * (lam_rho / d_minus))
+        output_term = nan_to_zero(z * (1 / d_minus) * g_z)
+        jump_term = nan_to_zero(z * (lam_rho / d_minus))
         lam_v = (1 - z) * lam_v + jump_term + output_term
         lam_rho = (1 - period_end) * lam_rho + period_end * lam_v * d_plus
         return lam_i, lam_v, lam_i, lam_rho, None, None

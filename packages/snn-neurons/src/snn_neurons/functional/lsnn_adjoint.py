@@ -24,6 +24,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from ._adjoint_common import membrane_slopes, weight_gradients
 from .lsnn import LSNNFeedForwardState, LSNNParameters, LSNNState, lsnn_feed_forward_step, lsnn_step
 
 __all__ = [
@@ -37,8 +38,7 @@ __all__ = [
 def _saved_terms(
     p: LSNNParameters, v: Tensor, i: Tensor, b: Tensor, v_new: Tensor, b_new: Tensor
 ) -> tuple[Tensor, Tensor, Tensor, Tensor]:
-    dv_m = p.tau_mem_inv * ((p.v_leak - v) + i)
-    dv_p = p.tau_mem_inv * ((p.v_leak - v_new) + i)
+    dv_m, dv_p = membrane_slopes(p, v, i, v_new)
     db_m = p.tau_adapt_inv * (p.v_th - b)
     db_p = p.tau_adapt_inv * (p.v_th - b_new)
     return dv_m, dv_p, db_m, db_p
@@ -123,8 +123,7 @@ class LSNNAdjointFunction(torch.autograd.Function):
     @staticmethod
     def backward(ctx: Any, g_z: Tensor, lam_v: Tensor, lam_i: Tensor, lam_b: Tensor):  # type: ignore[override]
         x, z, dv_m, dv_p, db_m, db_p, w_in, w_rec = ctx.saved_tensors
-        dw_in = lam_i.t().mm(x)
-        dw_rec = lam_i.t().mm(z)
+        dw_in, dw_rec = weight_gradients(lam_i, x, z)
         lam_v, lam_i, lam_b = _lsnn_adjoint(ctx, z, dv_m, dv_p, db_m, db_p, g_z, lam_v, lam_i, lam_b)
         return lam_i.mm(w_in), lam_i.mm(w_rec), lam_v, lam_i, lam_b, dw_in, dw_rec, None, None
 
