@@ -5,6 +5,7 @@ Hidden traces are returned to the caller (functional style), never stored as par
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -40,6 +41,21 @@ def _check_stdp_parameters(p: Any) -> STDPParameters:
     if not isinstance(p, STDPParameters):
         raise TypeError(f"p must be STDPParameters, got {type(p).__name__}")
     return p
+
+
+def _stdp_update(
+    layer: nn.Linear | nn.Conv2d,
+    step: Callable[..., Any],
+    z_pre: Tensor,
+    z_post: Tensor,
+    state: STDPState | None,
+) -> STDPState:
+    """One STDP ``step`` applied in place to ``layer.weight`` (under the caller's ``no_grad``); new traces."""
+    if state is None:
+        state = stdp_initial_state(z_pre, z_post)
+    weight, state = step(z_pre, z_post, layer.weight, state, layer.p, layer.dt)
+    layer.weight.copy_(weight)
+    return state
 
 
 class STDPLinear(nn.Linear):
@@ -89,11 +105,7 @@ class STDPLinear(nn.Linear):
             z_post: output spikes ``[batch, out_features]``.
             state: traces from the previous call, or ``None`` for zeros.
         """
-        if state is None:
-            state = stdp_initial_state(z_pre, z_post)
-        weight, state = stdp_step_linear(z_pre, z_post, self.weight, state, self.p, self.dt)
-        self.weight.copy_(weight)
-        return state
+        return _stdp_update(self, stdp_step_linear, z_pre, z_post, state)
 
 
 class STDPConv2d(nn.Conv2d):
@@ -160,11 +172,7 @@ class STDPConv2d(nn.Conv2d):
             z_post: output spikes ``[batch, out_channels, H', W']``.
             state: traces from the previous call, or ``None`` for zeros.
         """
-        if state is None:
-            state = stdp_initial_state(z_pre, z_post)
-        weight, state = stdp_step_conv2d(z_pre, z_post, self.weight, state, self.p, self.dt)
-        self.weight.copy_(weight)
-        return state
+        return _stdp_update(self, stdp_step_conv2d, z_pre, z_post, state)
 
 
 class STDPSensorCell(nn.Module):
