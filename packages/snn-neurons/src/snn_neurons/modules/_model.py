@@ -12,12 +12,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, ClassVar, NamedTuple
 
-from torch import Tensor
+from torch import Tensor, nn
 
+import snn_core
+
+from ._checks import check_size, check_state_matches
 from ._common import prepare, sequence_function
 from .base import SNN, SNNCell, SNNRecurrent, SNNRecurrentCell
 
-__all__ = ["Model", "ModelCell", "ModelLayer", "ModelRecurrent", "ModelRecurrentCell"]
+__all__ = ["Model", "ModelCell", "ModelLayer", "ModelRecurrent", "ModelRecurrentCell", "SizedCell"]
 
 #: a step function and its sparse-input variant (or ``None``)
 Steps = tuple[Callable[..., Any], Callable[..., Any] | None]
@@ -135,3 +138,40 @@ class ModelRecurrent(_RecurrentModelMixin, SNNRecurrent):
         self, input_size: int, hidden_size: int, p: Any, _adjoint: bool = False, **kwargs: Any
     ) -> None:
         self._recurrent_init(input_size, hidden_size, p, _adjoint, kwargs)
+
+
+class SizedCell(nn.Module):
+    """A one-step cell with ``input_size``, ``hidden_size``, ``p`` and ``dt`` validated once.
+
+    For cells outside the :class:`SNNCell` family (their step takes only the weights they own);
+    subclasses create their weights after this ``__init__`` and define ``initial_state``.
+    """
+
+    p: Any
+
+    def __init__(self, input_size: int, hidden_size: int, p: Any, dt: float) -> None:
+        super().__init__()
+        owner = type(self).__name__
+        self.input_size = check_size(owner, "input_size", input_size)
+        self.hidden_size = check_size(owner, "hidden_size", hidden_size)
+        self.p = prepare(owner, p, dt)
+        self.dt = snn_core.check_dt(dt)
+
+    def extra_repr(self) -> str:
+        return f"input_size={self.input_size}, hidden_size={self.hidden_size}, p={self.p}, dt={self.dt}"
+
+    def initial_state(self, input_tensor: Tensor) -> Any:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def _checked_state(self, input_tensor: Tensor, state: Any) -> Any:
+        """Check the input's last dimension, then return ``state`` (checked) or the initial state."""
+        owner = type(self).__name__
+        if input_tensor.dim() == 0 or input_tensor.shape[-1] != self.input_size:
+            raise ValueError(
+                f"{owner}: the input's last dimension must be input_size={self.input_size}, "
+                f"got input of shape {tuple(input_tensor.shape)}"
+            )
+        if state is None:
+            return self.initial_state(input_tensor)
+        check_state_matches(owner, state, (*input_tensor.shape[:-1], self.hidden_size), input_tensor.shape)
+        return state

@@ -14,16 +14,14 @@ import math
 import torch
 from torch import Tensor, nn
 
-import snn_core
-
 from ..functional.coba_lif import CobaLIFParameters, CobaLIFState, coba_lif_step
-from ._checks import check_size, check_state_matches, zeros
-from ._common import prepare
+from ._checks import zeros
+from ._model import SizedCell
 
 __all__ = ["CobaLIFCell"]
 
 
-class CobaLIFCell(nn.Module):
+class CobaLIFCell(SizedCell):
     r"""One step of recurrent conductance-based LIF neurons: ``[..., input_size] -> [..., hidden_size]``.
 
     Weights are drawn as in Norse, in this order: $W_{in} = \mathcal{N}(0,1)^{h\times n}/\sqrt{n}$,
@@ -53,19 +51,11 @@ class CobaLIFCell(nn.Module):
     def __init__(
         self, input_size: int, hidden_size: int, p: CobaLIFParameters = CobaLIFParameters(), dt: float = 0.001
     ) -> None:
-        super().__init__()
-        owner = type(self).__name__
-        self.input_size = check_size(owner, "input_size", input_size)
-        self.hidden_size = check_size(owner, "hidden_size", hidden_size)
-        self.p = prepare(owner, p, dt)
-        self.dt = snn_core.check_dt(dt)
+        super().__init__(input_size, hidden_size, p, dt)
         w_in = torch.randn(self.hidden_size, self.input_size) / math.sqrt(self.input_size)
         self.input_weights = nn.Parameter(w_in)
         w_rec = torch.randn(self.hidden_size, self.hidden_size) / math.sqrt(self.hidden_size)
         self.recurrent_weights = nn.Parameter(w_rec)
-
-    def extra_repr(self) -> str:
-        return f"input_size={self.input_size}, hidden_size={self.hidden_size}, p={self.p}, dt={self.dt}"
 
     def initial_state(self, input_tensor: Tensor) -> CobaLIFState:
         """All-zero ``z``, ``v``, ``g_e``, ``g_i`` shaped ``(*input.shape[:-1], hidden_size)``."""
@@ -74,15 +64,5 @@ class CobaLIFCell(nn.Module):
 
     def forward(self, input_tensor: Tensor, state: CobaLIFState | None = None) -> tuple[Tensor, CobaLIFState]:
         """One step: returns ``(spikes, CobaLIFState)``."""
-        owner = type(self).__name__
-        if input_tensor.dim() == 0 or input_tensor.shape[-1] != self.input_size:
-            raise ValueError(
-                f"{owner}: the input's last dimension must be input_size={self.input_size}, "
-                f"got input of shape {tuple(input_tensor.shape)}"
-            )
-        if state is None:
-            state = self.initial_state(input_tensor)
-        else:
-            expected = (*input_tensor.shape[:-1], self.hidden_size)
-            check_state_matches(owner, state, expected, input_tensor.shape)
+        state = self._checked_state(input_tensor, state)
         return coba_lif_step(input_tensor, state, self.input_weights, self.recurrent_weights, self.p, self.dt)

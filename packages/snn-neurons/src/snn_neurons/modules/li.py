@@ -15,12 +15,9 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-import snn_core
-
 from ..functional.leaky_integrator import LIParameters, LIState, li_feed_forward_step, li_step
-from ._checks import check_size, check_state_matches, filled, zeros
-from ._common import prepare
-from ._model import Model, ModelCell, ModelLayer
+from ._checks import filled, zeros
+from ._model import Model, ModelCell, ModelLayer, SizedCell
 
 __all__ = ["LI", "LICell", "LILinearCell"]
 
@@ -85,7 +82,7 @@ class LI(ModelLayer):
         super().__init__(p, **kwargs)
 
 
-class LILinearCell(nn.Module):
+class LILinearCell(SizedCell):
     r"""A linear map followed by one leaky-integrator step: $x = W x_{in}$ (no bias), then :class:`LICell`.
 
     The weights are drawn as in Norse: $W = \mathcal{N}(0, 1)^{h \times n} / \sqrt{n}$.
@@ -110,17 +107,9 @@ class LILinearCell(nn.Module):
     def __init__(
         self, input_size: int, hidden_size: int, p: LIParameters = LIParameters(), dt: float = 0.001
     ) -> None:
-        super().__init__()
-        owner = type(self).__name__
-        self.input_size = check_size(owner, "input_size", input_size)
-        self.hidden_size = check_size(owner, "hidden_size", hidden_size)
-        self.p = prepare(owner, p, dt)
-        self.dt = snn_core.check_dt(dt)
+        super().__init__(input_size, hidden_size, p, dt)
         w = torch.randn(self.hidden_size, self.input_size) / math.sqrt(self.input_size)
         self.input_weights = nn.Parameter(w)
-
-    def extra_repr(self) -> str:
-        return f"input_size={self.input_size}, hidden_size={self.hidden_size}, p={self.p}, dt={self.dt}"
 
     def initial_state(self, input_tensor: Tensor) -> LIState:
         """$v = v_{leak}$, $i = 0$ shaped ``(*input.shape[:-1], hidden_size)``."""
@@ -128,15 +117,5 @@ class LILinearCell(nn.Module):
 
     def forward(self, input_tensor: Tensor, state: LIState | None = None) -> tuple[Tensor, LIState]:
         """One step: returns ``(v, LIState)``."""
-        owner = type(self).__name__
-        if input_tensor.dim() == 0 or input_tensor.shape[-1] != self.input_size:
-            raise ValueError(
-                f"{owner}: the input's last dimension must be input_size={self.input_size}, "
-                f"got input of shape {tuple(input_tensor.shape)}"
-            )
-        if state is None:
-            state = self.initial_state(input_tensor)
-        else:
-            expected = (*input_tensor.shape[:-1], self.hidden_size)
-            check_state_matches(owner, state, expected, input_tensor.shape)
+        state = self._checked_state(input_tensor, state)
         return li_step(input_tensor, state, self.input_weights, self.p, self.dt)

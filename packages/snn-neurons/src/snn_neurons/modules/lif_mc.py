@@ -8,6 +8,7 @@ $G$ is a parameter drawn after the weights, $G = \mathcal{N}(0,1)^{h\times h}/\s
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -34,7 +35,32 @@ def _lif_state(p: LIFParameters, shape: tuple[int, ...], like: Tensor) -> LIFSta
     return LIFState(z=zeros(shape, like), v=filled(shape, p.v_leak, like, "p.v_leak"), i=zeros(shape, like))
 
 
-class LIFMCRecurrentCell(SNNRecurrentCell):
+class _MCRecurrentCell(SNNRecurrentCell):
+    """A recurrent cell whose step also takes the coupling matrix ``g_coupling``."""
+
+    check_state_shapes = True
+    _step: Callable[..., tuple[Tensor, Any]]
+
+    def __init__(
+        self, input_size: int, hidden_size: int, p: Any, g_coupling: Tensor | None, **kwargs: Any
+    ) -> None:
+        owner = type(self).__name__
+        p = prepare(owner, p, kwargs.get("dt", 0.001))
+        super().__init__(type(self)._step, self.initial_state, input_size, hidden_size, p, **kwargs)
+        self.g_coupling = _coupling(owner, self.hidden_size, g_coupling)
+
+    def initial_state(self, input_tensor: Tensor) -> Any:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def forward(self, input_tensor: Tensor, state: Any = None) -> tuple[Tensor, Any]:
+        """One step: returns ``(spikes, state)``."""
+        self._check_input_size(input_tensor)
+        state = self._state(input_tensor, state)
+        w_in, w_rec = self.input_weights, self.effective_recurrent_weights()
+        return type(self)._step(input_tensor, state, w_in, w_rec, self.g_coupling, self.p, self.dt)
+
+
+class LIFMCRecurrentCell(_MCRecurrentCell):
     r"""One recurrent multi-compartment LIF step: :func:`snn_neurons.lif_step`, then
     $v' = v_{LIF} + \Delta t\,(v_{LIF} G^T)$.
 
@@ -52,7 +78,7 @@ class LIFMCRecurrentCell(SNNRecurrentCell):
         torch.Size([2, 8])
     """
 
-    check_state_shapes = True
+    _step = staticmethod(lif_mc_step)
 
     def __init__(
         self,
@@ -62,24 +88,14 @@ class LIFMCRecurrentCell(SNNRecurrentCell):
         g_coupling: Tensor | None = None,
         **kwargs: Any,
     ) -> None:
-        owner = type(self).__name__
-        p = prepare(owner, p, kwargs.get("dt", 0.001))
-        super().__init__(lif_mc_step, self.initial_state, input_size, hidden_size, p, **kwargs)  # type: ignore[arg-type]
-        self.g_coupling = _coupling(owner, self.hidden_size, g_coupling)
+        super().__init__(input_size, hidden_size, p, g_coupling, **kwargs)
 
     def initial_state(self, input_tensor: Tensor) -> LIFState:
         """$z = 0$, $v = v_{leak}$, $i = 0$ shaped ``(*input.shape[:-1], hidden_size)``."""
         return _lif_state(self.p, self.expected_state_shape(input_tensor), input_tensor)
 
-    def forward(self, input_tensor: Tensor, state: LIFState | None = None) -> tuple[Tensor, LIFState]:
-        """One step: returns ``(spikes, LIFState)``."""
-        self._check_input_size(input_tensor)
-        state = self._state(input_tensor, state)
-        w_in, w_rec = self.input_weights, self.effective_recurrent_weights()
-        return lif_mc_step(input_tensor, state, w_in, w_rec, self.g_coupling, self.p, self.dt)
 
-
-class LIFMCRefracRecurrentCell(SNNRecurrentCell):
+class LIFMCRefracRecurrentCell(_MCRecurrentCell):
     r"""One recurrent multi-compartment refractory LIF step (:func:`snn_neurons.lif_mc_refrac_step`).
 
     Args:
@@ -95,7 +111,7 @@ class LIFMCRefracRecurrentCell(SNNRecurrentCell):
         torch.Size([2, 8])
     """
 
-    check_state_shapes = True
+    _step = staticmethod(lif_mc_refrac_step)
 
     def __init__(
         self,
@@ -105,21 +121,9 @@ class LIFMCRefracRecurrentCell(SNNRecurrentCell):
         g_coupling: Tensor | None = None,
         **kwargs: Any,
     ) -> None:
-        owner = type(self).__name__
-        p = prepare(owner, p, kwargs.get("dt", 0.001))
-        super().__init__(lif_mc_refrac_step, self.initial_state, input_size, hidden_size, p, **kwargs)  # type: ignore[arg-type]
-        self.g_coupling = _coupling(owner, self.hidden_size, g_coupling)
+        super().__init__(input_size, hidden_size, p, g_coupling, **kwargs)
 
     def initial_state(self, input_tensor: Tensor) -> LIFRefracState:
         """$z = 0$, $v = v_{leak}$, $i = 0$, $\\rho = 0$ shaped ``(*input.shape[:-1], hidden_size)``."""
         shape = self.expected_state_shape(input_tensor)
         return LIFRefracState(_lif_state(self.p.lif, shape, input_tensor), rho=zeros(shape, input_tensor))
-
-    def forward(
-        self, input_tensor: Tensor, state: LIFRefracState | None = None
-    ) -> tuple[Tensor, LIFRefracState]:
-        """One step: returns ``(spikes, LIFRefracState)``."""
-        self._check_input_size(input_tensor)
-        state = self._state(input_tensor, state)
-        w_in, w_rec = self.input_weights, self.effective_recurrent_weights()
-        return lif_mc_refrac_step(input_tensor, state, w_in, w_rec, self.g_coupling, self.p, self.dt)
