@@ -120,6 +120,27 @@ class Layer(snn_core.Layer):
         write_state(state)
         return outputs.movedim(-1, axis)
 
+    def _read(self) -> Any:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def _write(self, state: Any) -> None:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def _one_step(self, x: Tensor, step_fn: Callable[[Tensor, Any, Any], tuple[Tensor, Any]]) -> Tensor:
+        """``forward`` of every layer: one ``step_fn(x, state, p)`` on the stored state (``_read``/``_write``)."""
+        self._check_input(x)
+        self._ensure_states(x)
+        y, state = step_fn(self._to_working_dim(x), self._read(), self.parameters_tuple())  # type: ignore[attr-defined]
+        self._write(state)
+        return self._from_working_dim(y)
+
+    def _whole_sequence(
+        self, x: Tensor, sequence_fn: Callable[..., tuple[Tensor, Any]], **options: Any
+    ) -> Tensor:
+        """``sequence`` of every layer: ``sequence_fn(xs, state, p, **options)`` on the stored state."""
+        p = self.parameters_tuple()  # type: ignore[attr-defined]
+        return self._run_sequence(x, lambda xs, s: sequence_fn(xs, s, p, **options), self._read, self._write)
+
     def extra_repr(self) -> str:
         return f"num_neurons={self.num_neurons}, d_state={self.d_state}, dim={self.dim}"
 
@@ -146,11 +167,7 @@ class _PerFeatureStateLayer(Layer):
 
     def forward(self, x: Tensor) -> Tensor:
         """One time step: input and output share the shape ``[..., N (at dim), ...]``."""
-        self._check_input(x)
-        self._ensure_states(x)
-        y, h = self._step(self._to_working_dim(x), self._read(), self.parameters_tuple())
-        self._write(h)
-        return self._from_working_dim(y)
+        return self._one_step(x, self._step)
 
     def sequence(self, x: Tensor, *, chunk_size: int | None = None) -> Tensor:
         """A time-first sequence ``x [T, ...]`` in one call (chunked scan).
@@ -165,13 +182,7 @@ class _PerFeatureStateLayer(Layer):
         Returns:
             Outputs ``[T, ...]`` shaped like ``x``.
         """
-        return self._sequence_with(x, chunk_size=chunk_size)
-
-    def _sequence_with(self, x: Tensor, **options: Any) -> Tensor:
-        p = self.parameters_tuple()
-        return self._run_sequence(
-            x, lambda xs, h: self._sequence(xs, h, p, **options), self._read, self._write
-        )
+        return self._whole_sequence(x, self._sequence, chunk_size=chunk_size)
 
 
 class S4(_PerFeatureStateLayer):
@@ -285,7 +296,7 @@ class S6(_PerFeatureStateLayer):
         Returns:
             Outputs ``[T, ...]`` shaped like ``x``.
         """
-        return self._sequence_with(x, chunk_size=chunk_size, block_size=block_size)
+        return self._whole_sequence(x, self._sequence, chunk_size=chunk_size, block_size=block_size)
 
 
 class S5(Layer):
@@ -340,18 +351,11 @@ class S5(Layer):
 
     def forward(self, x: Tensor) -> Tensor:
         """One time step: input and output share the shape ``[..., N (at dim), ...]``."""
-        self._check_input(x)
-        self._ensure_states(x)
-        y, g = s5_step(self._to_working_dim(x), self._read(), self.parameters_tuple())
-        self._write(g)
-        return self._from_working_dim(y)
+        return self._one_step(x, s5_step)
 
     def sequence(self, x: Tensor, *, chunk_size: int | None = None) -> Tensor:
         """A time-first sequence ``x [T, ...]`` in one call (see :meth:`S4.sequence`)."""
-        p = self.parameters_tuple()
-        return self._run_sequence(
-            x, lambda xs, g: s5_sequence(xs, g, p, chunk_size=chunk_size), self._read, self._write
-        )
+        return self._whole_sequence(x, s5_sequence, chunk_size=chunk_size)
 
 
 class Mamba(Layer):
@@ -442,21 +446,11 @@ class Mamba(Layer):
 
     def forward(self, x: Tensor) -> Tensor:
         """One time step: input and output share the shape ``[..., N (at dim), ...]``."""
-        self._check_input(x)
-        self._ensure_states(x)
-        y, state = mamba_step(self._to_working_dim(x), self._read(), self.parameters_tuple())
-        self._write(state)
-        return self._from_working_dim(y)
+        return self._one_step(x, mamba_step)
 
     def sequence(self, x: Tensor, *, chunk_size: int | None = None, block_size: int | None = None) -> Tensor:
         """A time-first sequence ``x [T, ...]`` in one call (see :meth:`S6.sequence`)."""
-        p = self.parameters_tuple()
-        return self._run_sequence(
-            x,
-            lambda xs, s: mamba_sequence(xs, s, p, chunk_size=chunk_size, block_size=block_size),
-            self._read,
-            self._write,
-        )
+        return self._whole_sequence(x, mamba_sequence, chunk_size=chunk_size, block_size=block_size)
 
     def extra_repr(self) -> str:
         return f"{super().extra_repr()}, dt_rank={self.dt_rank}, conv_kernel={self.conv_kernel}"
