@@ -10,7 +10,15 @@ import torch
 
 from ..functional._validation import validate_parameters
 
-__all__ = ["ADJOINT", "WithMethod", "is_adjoint", "prepare", "sequence_function", "tensor_fields"]
+__all__ = [
+    "ADJOINT",
+    "WithMethod",
+    "adjoint_recurrent_steps",
+    "is_adjoint",
+    "prepare",
+    "sequence_function",
+    "tensor_fields",
+]
 
 #: the pseudo-method that selects the adjoint step functions in the LIF and refractory modules
 ADJOINT = "adjoint"
@@ -65,6 +73,22 @@ class WithMethod:
 
     def __repr__(self) -> str:
         return f"WithMethod({getattr(self.step, '__name__', self.step)!r})"
+
+
+def adjoint_recurrent_steps(owner: str, module: Any, name: str, field: str) -> tuple[Any, Any]:
+    """``WithMethod`` of ``module.<name>`` and of its ``<name>_sparse`` variant (``None`` if absent).
+
+    Raises:
+        ValueError: naming ``field`` when ``module`` has no ``name`` (no recurrent adjoint step yet).
+    """
+    step = getattr(module, name, None)
+    if step is None:
+        raise ValueError(
+            f"{owner}: {field}='adjoint' needs snn_neurons.{name}, which this version does not provide; "
+            f"use a surrogate method such as 'super'"
+        )
+    sparse = getattr(module, f"{name}_sparse", None)
+    return WithMethod(step), (WithMethod(sparse) if sparse is not None else None)
 
 
 def sequence_function(name: str) -> Callable[..., Any] | None:

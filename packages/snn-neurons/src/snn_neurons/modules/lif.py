@@ -30,7 +30,7 @@ from ..functional.lif import (
 )
 from ..functional.lif_adjoint import lif_feed_forward_adjoint_step, lif_feed_forward_adjoint_step_sparse
 from ._checks import filled, zeros
-from ._common import WithMethod, is_adjoint, prepare, tensor_fields
+from ._common import WithMethod, adjoint_recurrent_steps, is_adjoint, prepare, tensor_fields
 from ._model import Model, ModelCell, ModelLayer, ModelRecurrent, ModelRecurrentCell
 
 __all__ = ["LIF", "LIFCell", "LIFRecurrent", "LIFRecurrentCell"]
@@ -51,14 +51,7 @@ def _recurrent_steps(owner: str, adjoint: bool) -> tuple[Any, Any]:
         return lif_step, lif_step_sparse
     from ..functional import lif_adjoint
 
-    step = getattr(lif_adjoint, "lif_adjoint_step", None)
-    if step is None:
-        raise ValueError(
-            f"{owner}: p.method='adjoint' needs snn_neurons.lif_adjoint_step, which this version does "
-            f"not provide; use a surrogate method such as 'super'"
-        )
-    sparse = getattr(lif_adjoint, "lif_adjoint_step_sparse", None)
-    return WithMethod(step), (WithMethod(sparse) if sparse is not None else None)
+    return adjoint_recurrent_steps(owner, lif_adjoint, "lif_adjoint_step", "p.method")
 
 
 def _feed_forward_state(p: LIFParameters, shape: tuple[int, ...], like: Tensor) -> LIFFeedForwardState:

@@ -28,7 +28,7 @@ from ..functional.lif_refrac import (
 )
 from ..functional.lif_refrac_adjoint import lif_refrac_feed_forward_adjoint_step
 from ._checks import filled, zeros
-from ._common import WithMethod, is_adjoint, prepare, tensor_fields
+from ._common import WithMethod, adjoint_recurrent_steps, is_adjoint, prepare, tensor_fields
 from ._model import Model, ModelCell, ModelLayer, ModelRecurrent, ModelRecurrentCell
 
 __all__ = ["LIFRefrac", "LIFRefracCell", "LIFRefracRecurrent", "LIFRefracRecurrentCell"]
@@ -50,14 +50,7 @@ def _recurrent_steps(owner: str, adjoint: bool) -> tuple[Any, Any]:
         return lif_refrac_step, lif_refrac_step_sparse
     from ..functional import lif_refrac_adjoint
 
-    step = getattr(lif_refrac_adjoint, "lif_refrac_adjoint_step", None)
-    if step is None:
-        raise ValueError(
-            f"{owner}: p.lif.method='adjoint' needs snn_neurons.lif_refrac_adjoint_step, which this "
-            f"version does not provide; use a surrogate method such as 'super'"
-        )
-    sparse = getattr(lif_refrac_adjoint, "lif_refrac_adjoint_step_sparse", None)
-    return WithMethod(step), (WithMethod(sparse) if sparse is not None else None)
+    return adjoint_recurrent_steps(owner, lif_refrac_adjoint, "lif_refrac_adjoint_step", "p.lif.method")
 
 
 def _feed_forward_state(
