@@ -11,7 +11,13 @@ import snn_core
 from snn_core.plugins.official import OFFICIAL
 
 OFFICIAL_DISTRIBUTIONS = [
-    "snn-neurons", "snn-encoding", "snn-plasticity", "snn-tracelayers", "snn-rnn", "snn-ssm", "snn-cuda",
+    "snn-neurons",
+    "snn-encoding",
+    "snn-plasticity",
+    "snn-tracelayers",
+    "snn-rnn",
+    "snn-ssm",
+    "snn-cuda",
 ]
 
 
@@ -27,8 +33,11 @@ def test_every_official_plugin_is_active_without_warnings() -> None:
 @pytest.mark.parametrize("kind", sorted(k for k, names in OFFICIAL.items() if names))
 def test_every_official_name_is_registered_by_its_package(kind: str) -> None:
     mapping = snn_core.registry().kind(kind)
-    wrong = {name: dist for name, dist in OFFICIAL[kind].items()
-             if name not in mapping or mapping.provider(name) != dist}
+    wrong = {
+        name: dist
+        for name, dist in OFFICIAL[kind].items()
+        if name not in mapping or mapping.provider(name) != dist
+    }
     assert not wrong, f"not registered by the expected package: {wrong}"
 
 

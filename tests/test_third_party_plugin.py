@@ -36,19 +36,38 @@ print(json.dumps(out))
 def installed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     target = tmp_path_factory.mktemp("site")
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(target), str(FIXTURE)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--target",
+            str(target),
+            str(FIXTURE),
+        ],
         check=True,
     )
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(target), env.get("PYTHONPATH", "")])
-    for name in ("SNN_DISABLE_PLUGIN_AUTOLOAD", "SNN_LOAD_PLUGINS", "SNN_DISABLE_PLUGINS", "SNN_STRICT_PLUGINS"):
+    for name in (
+        "SNN_DISABLE_PLUGIN_AUTOLOAD",
+        "SNN_LOAD_PLUGINS",
+        "SNN_DISABLE_PLUGINS",
+        "SNN_STRICT_PLUGINS",
+    ):
         env.pop(name, None)
     return env
 
 
 def test_listed_by_snn_plugins(installed: dict[str, str]) -> None:
     out = subprocess.run(
-        [sys.executable, "-m", "snn_core", "plugins", "--json"], capture_output=True, text=True, env=installed, check=True
+        [sys.executable, "-m", "snn_core", "plugins", "--json"],
+        capture_output=True,
+        text=True,
+        env=installed,
+        check=True,
     ).stdout
     listed = {p["name"]: p for p in json.loads(out)}
     info = listed["snn-fixture-plugin"]
@@ -76,7 +95,11 @@ def test_neuron_surrogate_and_layer_work_by_name(installed: dict[str, str]) -> N
 def test_disabled_by_switch(installed: dict[str, str]) -> None:
     env = dict(installed, SNN_DISABLE_PLUGINS="snn-fixture-plugin")
     out = subprocess.run(
-        [sys.executable, "-m", "snn_core", "plugins", "--json"], capture_output=True, text=True, env=env, check=True
+        [sys.executable, "-m", "snn_core", "plugins", "--json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
     ).stdout
     listed = {p["name"]: p for p in json.loads(out)}
     assert listed["snn-fixture-plugin"]["status"] == "disabled"
