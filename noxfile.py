@@ -57,6 +57,7 @@ PEER_DEPS = ["nir", "numpy", "scipy", "tqdm", "matplotlib", "h5py", "pbr", "logu
 DEFAULT_RANGE = "HEAD~1..HEAD"
 # Optional dependencies a package's own tests exercise (still no other snn package).
 TEST_EXTRAS = {"snn-core": ["matplotlib"]}
+DEMO_DEPS = ["scikit-learn", "matplotlib"]
 
 nox.options.sessions = ["tests", "integration", "lint", "docs"]
 nox.options.reuse_existing_virtualenvs = False
@@ -115,9 +116,9 @@ def integration(session: nox.Session) -> None:
     """Cross-package tests (root ``tests/`` except parity) with every package installed.
 
     Includes the tests of the release tooling (scratch clones, built wheels, the plugin template),
-    hence towncrier, build, hatchling and nox.
+    hence towncrier, build, hatchling and nox, and a shortened ``snn demo`` (scikit-learn, matplotlib).
     """
-    install_packages(session, DISTRIBUTIONS, *BUILD_TOOLS, *RELEASE_TOOLS, "nox")
+    install_packages(session, DISTRIBUTIONS, *BUILD_TOOLS, *RELEASE_TOOLS, *DEMO_DEPS, "nox")
     pytest(session, "tests", "--ignore=tests/parity")
 
 
