@@ -6,47 +6,24 @@ from .. import surrogates as s
 from .hookspecs import hookimpl
 from .specs import ThresholdSpec
 
+#: method name -> (threshold function, summary); Norse's method names plus traceTorch's sigmoid4x
+THRESHOLDS = {
+    "super": (s.super_fn, "SuperSpike: 1/(alpha|x|+1)^2 surrogate"),
+    "tanh": (s.heavi_tanh_fn, "1 - tanh^2(alpha x) surrogate"),
+    "heavi_erfc": (s.heavi_erfc_fn, "2/sqrt(pi) exp(-(alpha x)^2) surrogate"),
+    "circ": (s.heavi_circ_fn, "alpha^3/(alpha^2+x^2)^1.5 surrogate"),
+    "triangle": (s.triangle_fn, "alpha relu(1-|x|) surrogate"),
+    "heaviside": (s.heaviside, "plain step, no gradient"),
+    "logistic": (s.logistic_fn, "stochastic Bernoulli(1/2+tanh(alpha x)/2)"),
+    "circ_dist": (s.circ_dist_fn, "stochastic Bernoulli, circ surrogate"),
+    "sigmoid4x": (s.sigmoid4x, "traceTorch's smooth sigmoid(4x)"),
+}
+
 
 @hookimpl
 def snn_register_thresholds() -> list[ThresholdSpec]:
+    # Only the deterministic Heaviside-forward thresholds declare a derivative (see ThresholdSpec).
     return [
-        ThresholdSpec(
-            name="super",
-            fn=s.super_fn,
-            derivative=s.DERIVATIVES[s.super_fn],
-            summary="SuperSpike: 1/(alpha|x|+1)^2 surrogate",
-        ),
-        ThresholdSpec(
-            name="tanh",
-            fn=s.heavi_tanh_fn,
-            derivative=s.DERIVATIVES[s.heavi_tanh_fn],
-            summary="1 - tanh^2(alpha x) surrogate",
-        ),
-        ThresholdSpec(
-            name="heavi_erfc",
-            fn=s.heavi_erfc_fn,
-            derivative=s.DERIVATIVES[s.heavi_erfc_fn],
-            summary="2/sqrt(pi) exp(-(alpha x)^2) surrogate",
-        ),
-        ThresholdSpec(
-            name="circ",
-            fn=s.heavi_circ_fn,
-            derivative=s.DERIVATIVES[s.heavi_circ_fn],
-            summary="alpha^3/(alpha^2+x^2)^1.5 surrogate",
-        ),
-        ThresholdSpec(
-            name="triangle",
-            fn=s.triangle_fn,
-            derivative=s.DERIVATIVES[s.triangle_fn],
-            summary="alpha relu(1-|x|) surrogate",
-        ),
-        ThresholdSpec(
-            name="heaviside",
-            fn=s.heaviside,
-            derivative=s.DERIVATIVES[s.heaviside],
-            summary="plain step, no gradient",
-        ),
-        ThresholdSpec(name="logistic", fn=s.logistic_fn, summary="stochastic Bernoulli(1/2+tanh(alpha x)/2)"),
-        ThresholdSpec(name="circ_dist", fn=s.circ_dist_fn, summary="stochastic Bernoulli, circ surrogate"),
-        ThresholdSpec(name="sigmoid4x", fn=s.sigmoid4x, summary="traceTorch's smooth sigmoid(4x)"),
+        ThresholdSpec(name=name, fn=fn, derivative=s.DERIVATIVES.get(fn), summary=summary)
+        for name, (fn, summary) in THRESHOLDS.items()
     ]
