@@ -19,7 +19,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from ._common import as_loop_tensor, reduce_grad, scripted
+from ._common import as_loop_tensor, mark_spikes, reduce_grad, scripted, time_chunks
 from ._ex import entering_voltage
 
 __all__ = ["AdExSequence"]
@@ -139,8 +139,7 @@ class AdExSequence(torch.autograd.Function):
         zs = torch.gt(v1s, v_th, out=torch.empty_like(v1s))
         ctx.save_for_backward(v1s, v, i, w)
         ctx.p, ctx.coefficients, ctx.derivative = p, (a, c, d), derivative
-        if not derivative.differentiable:
-            ctx.mark_non_differentiable(zs)
+        mark_spikes(ctx, zs, derivative)
         return zs, v_last, i_last, w_last
 
     @staticmethod
@@ -156,10 +155,7 @@ class AdExSequence(torch.autograd.Function):
         w_to_v = d * constant(p.adaptation_current)
         g_xs = torch.empty_like(v1s)
         g_v, g_i, g_w = g_v.clone(), g_i.clone(), g_w.clone()
-        steps = v1s.shape[0]
-        size = max(1, CHUNK_ELEMENTS // max(1, v1s[0].numel()))
-        for stop in range(steps, 0, -size):
-            start = max(0, stop - size)
+        for start, stop in time_chunks(v1s.shape[0], v1s[0].numel(), CHUNK_ELEMENTS):
             v1 = v1s[start:stop]
             v_in = entering_voltage(v1s, start, stop, v0, p.v_th, p.v_reset)
             keep_v = v_in.sub_(p.v_th).div_(delta_t).exp_().sub_(1).mul_(a).add_(1)  # dv1/dv

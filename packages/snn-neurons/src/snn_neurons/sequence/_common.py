@@ -23,6 +23,9 @@ __all__ = [
     "dimensioned_dtypes_match",
     "fusable",
     "reduce_grad",
+    "time_chunks",
+    "constant_like",
+    "mark_spikes",
 ]
 
 
@@ -156,3 +159,20 @@ def reduce_grad(grad: Tensor, like: Tensor) -> Tensor:
     if grad.shape != like.shape:
         grad = grad.sum_to_size(like.shape)
     return grad.to(like.dtype)
+
+
+def time_chunks(steps: int, numel: int, chunk_elements: int) -> list[tuple[int, int]]:
+    """``(start, stop)`` ranges covering ``0 .. steps`` backwards, about ``chunk_elements`` per range."""
+    size = max(1, chunk_elements // max(1, numel))
+    return [(max(0, stop - size), stop) for stop in range(steps, 0, -size)]
+
+
+def constant_like(value: Any, tensor: Tensor) -> Tensor:
+    """``value`` as a tensor with the dtype and device of ``tensor``."""
+    return torch.as_tensor(value, dtype=tensor.dtype, device=tensor.device)
+
+
+def mark_spikes(ctx: Any, zs: Tensor, derivative: Any) -> None:
+    """Mark ``zs`` non-differentiable when the surrogate ``derivative`` says so."""
+    if not derivative.differentiable:
+        ctx.mark_non_differentiable(zs)

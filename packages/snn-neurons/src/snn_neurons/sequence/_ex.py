@@ -14,7 +14,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from ._common import as_loop_tensor, reduce_grad, scripted
+from ._common import as_loop_tensor, constant_like, mark_spikes, reduce_grad, scripted, time_chunks
 
 __all__ = ["ExSequence", "entering_voltage"]
 
@@ -69,7 +69,7 @@ def _current_loop(g: Tensor, decay: Tensor, g_last: Tensor) -> Tensor:
 
 def entering_voltage(v1s: Tensor, start: int, stop: int, v0: Tensor, v_th: Any, v_reset: Any) -> Tensor:
     """The voltage entering steps ``start .. stop-1``: the previous step's reset voltage (``v0`` first)."""
-    v_reset = torch.as_tensor(v_reset, dtype=v1s.dtype, device=v1s.device)
+    v_reset = constant_like(v_reset, v1s)
     v_in = torch.empty_like(v1s[start:stop])
     first = start if start > 0 else 1
     if start == 0:
@@ -113,24 +113,20 @@ class ExSequence(torch.autograd.Function):
         zs = torch.gt(v1s, v_th, out=torch.empty_like(v1s))
         ctx.save_for_backward(v1s, v, i)
         ctx.p, ctx.a, ctx.c, ctx.derivative = p, a, c, derivative
-        if not derivative.differentiable:
-            ctx.mark_non_differentiable(zs)
+        mark_spikes(ctx, zs, derivative)
         return zs, v_last, i_last
 
     @staticmethod
     def backward(ctx: Any, g_zs: Tensor, g_v: Tensor, g_i: Tensor) -> Any:
         v1s, v0, i0 = ctx.saved_tensors
         p = ctx.p
-        a = torch.as_tensor(ctx.a, dtype=v1s.dtype, device=v1s.device)
-        c = torch.as_tensor(ctx.c, dtype=v1s.dtype, device=v1s.device)
-        delta_t = torch.as_tensor(p.delta_T, dtype=v1s.dtype, device=v1s.device)
+        a = constant_like(ctx.a, v1s)
+        c = constant_like(ctx.c, v1s)
+        delta_t = constant_like(p.delta_T, v1s)
         decay = 1 + c
         g_xs = torch.empty_like(v1s)
         g_j = g_i
-        steps = v1s.shape[0]
-        size = max(1, CHUNK_ELEMENTS // max(1, v1s[0].numel()))
-        for stop in range(steps, 0, -size):
-            start = max(0, stop - size)
+        for start, stop in time_chunks(v1s.shape[0], v1s[0].numel(), CHUNK_ELEMENTS):
             v1 = v1s[start:stop]
             out = g_xs[start:stop]
             v_in = entering_voltage(v1s, start, stop, v0, p.v_th, p.v_reset)

@@ -10,7 +10,18 @@ from torch import Tensor
 
 import snn_core
 
-from ._common import as_loop_tensor, check_sequence, dispatch, fusable, reduce_grad, scripted, step_loop
+from ._common import (
+    as_loop_tensor,
+    check_sequence,
+    constant_like,
+    dispatch,
+    fusable,
+    mark_spikes,
+    reduce_grad,
+    scripted,
+    step_loop,
+    time_chunks,
+)
 from ._surrogate import surrogate_derivative
 
 __all__ = ["lif_feed_forward_sequence"]
@@ -172,8 +183,7 @@ class _LIFSequence(torch.autograd.Function):
         zs = torch.gt(v1s, v_th, out=torch.empty_like(v1s))  # spikes straight into the float output
         ctx.save_for_backward(v1s, v, i)
         ctx.p, ctx.a, ctx.c, ctx.derivative = p, a, c, derivative
-        if not derivative.differentiable:
-            ctx.mark_non_differentiable(zs)
+        mark_spikes(ctx, zs, derivative)
         return zs, v_last, i_last
 
     @staticmethod
@@ -181,16 +191,13 @@ class _LIFSequence(torch.autograd.Function):
         v1s, v0, i0 = ctx.saved_tensors
         p = ctx.p
         # the decay factors in the gradient's dtype (1 - a rounded in float32 would bias float64 grads)
-        a = torch.as_tensor(ctx.a, dtype=v1s.dtype, device=v1s.device)
-        c = torch.as_tensor(ctx.c, dtype=v1s.dtype, device=v1s.device)
+        a = constant_like(ctx.a, v1s)
+        c = constant_like(ctx.c, v1s)
         keep, decay = 1 - a, 1 + c
         g_xs = torch.empty_like(v1s)
         g_v2 = g_v  # dL/d(v after reset) of the latest step not yet processed
         g_j = g_i  # dL/dj of that step (i_{t+1} = (1 + c) j_t)
-        steps = v1s.shape[0]
-        chunk = max(1, _CHUNK_ELEMENTS // max(1, v1s[0].numel()))
-        for stop in range(steps, 0, -chunk):
-            start = max(0, stop - chunk)
+        for start, stop in time_chunks(v1s.shape[0], v1s[0].numel(), _CHUNK_ELEMENTS):
             v1 = v1s[start:stop]
             out = g_xs[start:stop]
             x = v1 - p.v_th

@@ -17,7 +17,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from ._common import as_loop_tensor, reduce_grad, scripted
+from ._common import as_loop_tensor, constant_like, mark_spikes, reduce_grad, scripted, time_chunks
 
 __all__ = ["LSNNSequence"]
 
@@ -118,22 +118,18 @@ class LSNNSequence(torch.autograd.Function):
         zs = torch.gt(v1s, b1s, out=torch.empty_like(v1s))
         ctx.save_for_backward(v1s, b1s, v, i, b)
         ctx.p, ctx.coefficients, ctx.derivative = p, (a, c, d), derivative
-        if not derivative.differentiable:
-            ctx.mark_non_differentiable(zs)
+        mark_spikes(ctx, zs, derivative)
         return zs, v_last, i_last, b_last
 
     @staticmethod
     def backward(ctx: Any, g_zs: Tensor, g_v: Tensor, g_i: Tensor, g_b: Tensor) -> Any:
         v1s, b1s, v0, i0, b0 = ctx.saved_tensors
         p = ctx.p
-        a, c, d = (torch.as_tensor(k, dtype=v1s.dtype, device=v1s.device) for k in ctx.coefficients)
-        beta = torch.as_tensor(p.beta, dtype=v1s.dtype, device=v1s.device)
+        a, c, d = (constant_like(k, v1s) for k in ctx.coefficients)
+        beta = constant_like(p.beta, v1s)
         g_xs = torch.empty_like(v1s)
         g_v, g_i, g_b = g_v.clone(), g_i.clone(), g_b.clone()
-        steps = v1s.shape[0]
-        size = max(1, CHUNK_ELEMENTS // max(1, v1s[0].numel()))
-        for stop in range(steps, 0, -size):
-            start = max(0, stop - size)
+        for start, stop in time_chunks(v1s.shape[0], v1s[0].numel(), CHUNK_ELEMENTS):
             v1 = v1s[start:stop]
             x = v1 - b1s[start:stop]
             s = ctx.derivative(x, p.alpha)

@@ -20,7 +20,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from ._common import as_loop_tensor, reduce_grad, scripted
+from ._common import as_loop_tensor, constant_like, mark_spikes, reduce_grad, scripted, time_chunks
 
 __all__ = ["RefracSequence"]
 
@@ -140,22 +140,18 @@ class RefracSequence(torch.autograd.Function):
         zs = torch.logical_and(torch.gt(v1s, lif.v_th), torch.le(rho_in, 0)).to(dtype)
         ctx.save_for_backward(v_in, v1s, rho_in, v, i, rho)
         ctx.p, ctx.a, ctx.c, ctx.derivative = p, a, c, derivative
-        if not derivative.differentiable:
-            ctx.mark_non_differentiable(zs)
+        mark_spikes(ctx, zs, derivative)
         return zs, v_last, i_last, rho_last
 
     @staticmethod
     def backward(ctx: Any, g_zs: Tensor, g_v: Tensor, g_i: Tensor, g_rho: Tensor) -> Any:
         v_in, v1s, rho_in, v0, i0, rho0 = ctx.saved_tensors
         p, lif = ctx.p, ctx.p.lif
-        a = torch.as_tensor(ctx.a, dtype=v1s.dtype, device=v1s.device)
-        c = torch.as_tensor(ctx.c, dtype=v1s.dtype, device=v1s.device)
+        a = constant_like(ctx.a, v1s)
+        c = constant_like(ctx.c, v1s)
         g_xs = torch.empty_like(v1s)
         g_v, g_i, g_rho = g_v.clone(), g_i.clone(), g_rho.clone()
-        steps = v1s.shape[0]
-        size = max(1, CHUNK_ELEMENTS // max(1, v1s[0].numel()))
-        for stop in range(steps, 0, -size):
-            start = max(0, stop - size)
+        for start, stop in time_chunks(v1s.shape[0], v1s[0].numel(), CHUNK_ELEMENTS):
             v1, rho, v = v1s[start:stop], rho_in[start:stop], v_in[start:stop]
             x0 = v1 - lif.v_th
             s0 = ctx.derivative(x0, lif.alpha)
@@ -164,11 +160,11 @@ class RefracSequence(torch.autograd.Function):
             m = torch.gt(rho, 0, out=torch.empty_like(rho))
             free = 1 - m
             z = z0 * free
-            v_after = torch.where(z0 > 0, torch.as_tensor(lif.v_reset, dtype=v1.dtype, device=v1.device), v1)
+            v_after = torch.where(z0 > 0, constant_like(lif.v_reset, v1), v1)
             shifted = rho - m
             r = torch.relu(shifted)
             b = torch.gt(shifted, 0, out=shifted).mul_(1 - z)  # (1 - z) relu'(rho - m)
-            q = torch.as_tensor(p.rho_reset, dtype=v1.dtype, device=v1.device) - r
+            q = constant_like(p.rho_reset, v1) - r
             a1 = torch.sub(lif.v_reset, v1, out=x0).mul_(s0).add_(1).sub_(z0).mul_(free)
             a2 = s0.mul_(free)
             dv = v - v_after

@@ -18,7 +18,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from ._common import as_loop_tensor, reduce_grad, scripted
+from ._common import as_loop_tensor, constant_like, mark_spikes, reduce_grad, scripted, time_chunks
 
 __all__ = ["LISequence", "IAFSequence", "LIFBoxSequence", "CHUNK_ELEMENTS"]
 
@@ -75,15 +75,6 @@ _spiking_forward = scripted(_spiking_forward_loop)
 _backward = scripted(_backward_loop)
 
 
-def _chunks(steps: int, numel: int) -> list[tuple[int, int]]:
-    size = max(1, CHUNK_ELEMENTS // max(1, numel))
-    return [(max(0, stop - size), stop) for stop in range(steps, 0, -size)]
-
-
-def _grad_dtype(value: Any, like: Tensor) -> Tensor:
-    return torch.as_tensor(value, dtype=like.dtype, device=like.device)
-
-
 class LISequence(torch.autograd.Function):
     @staticmethod
     def forward(ctx: Any, xs: Tensor, v: Tensor, i: Tensor, p: Any, dt: float) -> Any:
@@ -112,12 +103,12 @@ class LISequence(torch.autograd.Function):
     @staticmethod
     def backward(ctx: Any, g_outs: Tensor, g_v: Tensor, g_i: Tensor) -> Any:
         v0, i0 = ctx.saved_tensors
-        a, c = _grad_dtype(ctx.a, g_outs), _grad_dtype(ctx.c, g_outs)
+        a, c = constant_like(ctx.a, g_outs), constant_like(ctx.c, g_outs)
         keep, decay = 1 - a, 1 + c
         g_xs = g_outs.clone()
         one = torch.ones((), dtype=g_outs.dtype, device=g_outs.device)
         g_v1, g_j = g_v, g_i
-        for start, stop in _chunks(g_xs.shape[0], g_xs[0].numel()):
+        for start, stop in time_chunks(g_xs.shape[0], g_xs[0].numel(), CHUNK_ELEMENTS):
             out = g_xs[start:stop]
             u = _backward(out, keep.expand(out.shape), one, g_v1)  # dL/dv1 per step
             g_v1 = keep * u[0]
@@ -159,19 +150,18 @@ class IAFSequence(torch.autograd.Function):
         zs = torch.gt(v1s, v_th, out=torch.empty_like(v1s))
         ctx.save_for_backward(v1s, v)
         ctx.p, ctx.a, ctx.derivative, ctx.leaky, ctx.subtract = p, a, derivative, leaky, subtract
-        if not derivative.differentiable:
-            ctx.mark_non_differentiable(zs)
+        mark_spikes(ctx, zs, derivative)
         return zs, v_last
 
     @staticmethod
     def backward(ctx: Any, g_zs: Tensor, g_v: Tensor) -> Any:
         v1s, v0 = ctx.saved_tensors
         p = ctx.p
-        a = _grad_dtype(ctx.a, v1s)
+        a = constant_like(ctx.a, v1s)
         keep = 1 - a if ctx.leaky else torch.ones((), dtype=v1s.dtype, device=v1s.device)
         g_xs = torch.empty_like(v1s)
         g_v2 = g_v
-        for start, stop in _chunks(v1s.shape[0], v1s[0].numel()):
+        for start, stop in time_chunks(v1s.shape[0], v1s[0].numel(), CHUNK_ELEMENTS):
             v1 = v1s[start:stop]
             out = g_xs[start:stop]
             x = v1 - p.v_th
