@@ -132,3 +132,22 @@ def test_surrogates_work_under_vmap_and_grad() -> None:
     assert torch.equal(z, (xs > 0).float())
     g = torch.func.vmap(torch.func.grad(lambda t: s.heavi_tanh_fn(t, 2.0).sum()))(xs)
     torch.testing.assert_close(g, 1 - torch.tanh(2 * xs) ** 2)
+
+
+@pytest.mark.parametrize("method", ["super", "tanh", "heavi_erfc", "circ", "triangle", "heaviside"])
+def test_declared_derivative_equals_the_backward(method: str) -> None:
+    spec = snn_core.registry().thresholds[method]
+    x = torch.linspace(-3, 3, 101, dtype=torch.float64)
+    factor = spec.derivative(x, 0.7)
+    if method == "heaviside":
+        assert torch.equal(factor, torch.zeros_like(x))
+        return
+    leaf = x.clone().requires_grad_(True)
+    (grad,) = torch.autograd.grad(spec.fn(leaf, 0.7), leaf, torch.ones_like(x))
+    assert torch.equal(factor, grad)
+    assert factor.abs().sum() > 0
+
+
+def test_stochastic_and_smooth_thresholds_declare_no_derivative() -> None:
+    reg = snn_core.registry().thresholds
+    assert [n for n in ("logistic", "circ_dist", "sigmoid4x") if reg[n].derivative is not None] == []
