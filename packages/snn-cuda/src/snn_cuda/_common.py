@@ -12,8 +12,11 @@ import snn_core
 __all__ = [
     "BLOCK",
     "DTYPES",
+    "alpha_tensor",
     "full",
+    "grid",
     "launch_options",
+    "mark_spikes",
     "reduce",
     "supports",
     "surrogate_code",
@@ -41,6 +44,22 @@ def full(value: Any, shape: torch.Size, dtype: torch.dtype, device: torch.device
     if not tensor.is_floating_point():
         tensor = tensor.to(torch.float64)
     return tensor.to(dtype).expand(shape).contiguous()
+
+
+def grid(n: int) -> tuple[int]:
+    """One program per ``BLOCK`` neurons."""
+    return ((n + BLOCK - 1) // BLOCK,)
+
+
+def alpha_tensor(code: int, alpha: Any, like: Tensor) -> Tensor:
+    """The surrogate's alpha as a 1-element tensor in the computation dtype (a float argument would be float32)."""
+    return full(alpha if code in (1, 2) else 0.0, (1,), like.dtype, like.device)
+
+
+def mark_spikes(ctx: Any, zs: Tensor, threshold: Any) -> None:
+    """Heaviside spikes carry no gradient: mark them non-differentiable."""
+    if threshold is snn_core.heaviside:
+        ctx.mark_non_differentiable(zs)
 
 
 def reduce(grad: Tensor, like: Tensor) -> Tensor:

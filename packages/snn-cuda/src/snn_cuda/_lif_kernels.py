@@ -17,6 +17,21 @@ SURROGATE_NONE = 3  # heaviside: spikes carry no gradient
 
 
 @triton.jit
+def surrogate(x, alpha, table_ptr, at, mask, SURROGATE: tl.constexpr):
+    """sigma'(x): 0 = precomputed table, 1 = super, 2 = triangle, 3 = none (heaviside)."""
+    if SURROGATE == 0:
+        s = tl.load(table_ptr + at, mask=mask, other=0.0)
+    elif SURROGATE == 1:
+        d = alpha * tl.abs(x) + 1.0
+        s = 1.0 / (d * d)
+    elif SURROGATE == 2:
+        s = alpha * tl.maximum(1.0 - tl.abs(x), 0.0)
+    else:
+        s = x * 0.0
+    return s
+
+
+@triton.jit
 def lif_forward_kernel(
     xs_ptr,
     zs_ptr,
@@ -94,15 +109,7 @@ def lif_backward_kernel(
         v1 = tl.load(v1s_ptr + at, mask=mask, other=0.0)
         gz = tl.load(gzs_ptr + at, mask=mask, other=0.0)
         x = v1 - v_th
-        if SURROGATE == 0:
-            s = tl.load(table_ptr + at, mask=mask, other=0.0)
-        elif SURROGATE == 1:
-            d = alpha * tl.abs(x) + 1.0
-            s = 1.0 / (d * d)
-        elif SURROGATE == 2:
-            s = alpha * tl.maximum(1.0 - tl.abs(x), 0.0)
-        else:
-            s = x * 0.0
+        s = surrogate(x, alpha, table_ptr, at, mask, SURROGATE)
         not_spiked = tl.where(x > 0, 0.0, 1.0)
         gv1 = gz * s + gv * (not_spiked + (v_reset - v1) * s)
         gj = a * gv1 + decay * gi
@@ -111,7 +118,3 @@ def lif_backward_kernel(
         gi = gj
     tl.store(gv0_ptr + offs, gv, mask=mask)
     tl.store(gi0_ptr + offs, gi, mask=mask)
-
-
-def grid(n: int, block: int) -> tuple[int]:
-    return (triton.cdiv(n, block),)

@@ -9,20 +9,7 @@ from __future__ import annotations
 import triton
 import triton.language as tl
 
-
-@triton.jit
-def surrogate(x, alpha, table_ptr, at, mask, SURROGATE: tl.constexpr):
-    """sigma'(x): 0 = precomputed table, 1 = super, 2 = triangle, 3 = none (heaviside)."""
-    if SURROGATE == 0:
-        s = tl.load(table_ptr + at, mask=mask, other=0.0)
-    elif SURROGATE == 1:
-        d = alpha * tl.abs(x) + 1.0
-        s = 1.0 / (d * d)
-    elif SURROGATE == 2:
-        s = alpha * tl.maximum(1.0 - tl.abs(x), 0.0)
-    else:
-        s = x * 0.0
-    return s
+from ._lif_kernels import surrogate
 
 
 @triton.jit

@@ -25,30 +25,24 @@ import snn_core
 
 from ._common import (
     BLOCK,
-    IN_KERNEL,
-    TABLE,
     full,
+    grid,
     launch_options,
+    mark_spikes,
     reduce,
     supports,
+    surrogate_code,
     surrogate_table,
     torch_path,
 )
 
 __all__ = ["lif_feed_forward_sequence", "lif_forward", "lif_backward", "BLOCK"]
 
-_IN_KERNEL = IN_KERNEL
-_TABLE_METHODS = TABLE
-
 
 def _kernels() -> Any:
     from . import _lif_kernels
 
     return _lif_kernels
-
-
-_launch_options = launch_options
-_full = full
 
 
 def lif_forward(
@@ -63,9 +57,9 @@ def lif_forward(
     steps, n = xs.shape[0], xs[0].numel()
     zs, v1s = torch.empty_like(xs), torch.empty_like(xs)
     v_out, i_out = torch.empty_like(v), torch.empty_like(i)
-    k.lif_forward_kernel[k.grid(n, BLOCK)](
+    k.lif_forward_kernel[grid(n)](
         xs, zs, v1s, v, i, a, c, v_leak, v_th, v_reset, v_out, i_out, n, steps, BLOCK=BLOCK,
-        **_launch_options(xs.device),
+        **launch_options(xs.device),
     )  # fmt: skip
     return zs, v1s, v_out, i_out
 
@@ -89,46 +83,39 @@ def lif_backward(
     steps, n = v1s.shape[0], v1s[0].numel()
     g_xs = torch.empty_like(v1s)
     g_v0, g_i0 = torch.empty_like(g_v), torch.empty_like(g_i)
-    k.lif_backward_kernel[k.grid(n, BLOCK)](
+    k.lif_backward_kernel[grid(n)](
         g_zs, v1s, v1s if table is None else table.contiguous(), g_xs, g_v.contiguous(), g_i.contiguous(),
         a, c, v_th, v_reset, full(alpha, (1,), v1s.dtype, v1s.device), g_v0, g_i0, n, steps, SURROGATE=surrogate, BLOCK=BLOCK,
-        **_launch_options(v1s.device),
+        **launch_options(v1s.device),
     )  # fmt: skip
     return g_xs, g_v0, g_i0
-
-
-_surrogate_table = surrogate_table
 
 
 class _LIFKernelSequence(torch.autograd.Function):
     @staticmethod
     def forward(ctx: Any, xs: Tensor, v: Tensor, i: Tensor, p: Any, dt: float, threshold: Any) -> Any:
         shape, dtype, device = xs.shape[1:], xs.dtype, xs.device
-        a = _full(dt * p.tau_mem_inv, shape, dtype, device)
-        c = _full((-dt) * p.tau_syn_inv, shape, dtype, device)
-        v_th = _full(p.v_th, shape, dtype, device)
-        v_reset = _full(p.v_reset, shape, dtype, device)
-        v_leak = _full(p.v_leak, shape, dtype, device)
+        a = full(dt * p.tau_mem_inv, shape, dtype, device)
+        c = full((-dt) * p.tau_syn_inv, shape, dtype, device)
+        v_th = full(p.v_th, shape, dtype, device)
+        v_reset = full(p.v_reset, shape, dtype, device)
+        v_leak = full(p.v_leak, shape, dtype, device)
         v_start = v.to(dtype).expand(shape).contiguous()
         i_start = i.to(dtype).expand(shape).contiguous()
         zs, v1s, v_last, i_last = lif_forward(xs, v_start, i_start, a, c, v_leak, v_th, v_reset)
         ctx.save_for_backward(v1s, a, c, v_th, v_reset, v, i)
         ctx.threshold, ctx.alpha = threshold, p.alpha
-        if threshold is snn_core.heaviside:
-            ctx.mark_non_differentiable(zs)
+        mark_spikes(ctx, zs, threshold)
         return zs, v_last, i_last
 
     @staticmethod
     def backward(ctx: Any, g_zs: Tensor, g_v: Tensor, g_i: Tensor) -> Any:
         v1s, a, c, v_th, v_reset, v0, i0 = ctx.saved_tensors
-        surrogate = _IN_KERNEL.get(ctx.threshold, 0)
-        table = None if surrogate else _surrogate_table(ctx.threshold, v1s - v_th, ctx.alpha)
+        surrogate = surrogate_code(ctx.threshold)
+        table = None if surrogate else surrogate_table(ctx.threshold, v1s - v_th, ctx.alpha)
         alpha = ctx.alpha if surrogate in (1, 2) else 0.0
         g_xs, g_v0, g_i0 = lif_backward(g_zs, v1s, table, g_v, g_i, a, c, v_th, v_reset, alpha, surrogate)
-        return g_xs, _reduce(g_v0, v0), _reduce(g_i0, i0), None, None, None
-
-
-_reduce = reduce
+        return g_xs, reduce(g_v0, v0), reduce(g_i0, i0), None, None, None
 
 
 def kernel_supports(xs: Tensor, state: Any, p: Any) -> bool:

@@ -16,8 +16,11 @@ import snn_core
 
 from ._common import (
     BLOCK,
+    alpha_tensor,
     full,
+    grid,
     launch_options,
+    mark_spikes,
     reduce,
     supports,
     surrogate_code,
@@ -39,17 +42,8 @@ def _kernels() -> Any:
     return _more_kernels
 
 
-def _grid(n: int) -> tuple[int]:
-    return ((n + BLOCK - 1) // BLOCK,)
-
-
 def _threshold(p: Any) -> Any:
     return snn_core.registry().thresholds[p.method].fn
-
-
-def _alpha(code: int, alpha: Any, like: Tensor) -> Tensor:
-    """The surrogate's alpha as a 1-element tensor in the computation dtype (a float argument would be float32)."""
-    return full(alpha if code in (1, 2) else 0.0, (1,), like.dtype, like.device)
 
 
 class _LI(torch.autograd.Function):
@@ -63,7 +57,7 @@ class _LI(torch.autograd.Function):
         v_start, i_start = full(v, shape, dtype, device), full(i, shape, dtype, device)
         v_out, i_out = torch.empty_like(v_start), torch.empty_like(i_start)
         n = v_start.numel()
-        _kernels().li_forward_kernel[_grid(n)](
+        _kernels().li_forward_kernel[grid(n)](
             xs, outs, v_start, i_start, a, c, full(p.v_leak, shape, dtype, device), v_out, i_out, n, xs.shape[0],
             BLOCK=BLOCK, **launch_options(device),
         )  # fmt: skip
@@ -77,7 +71,7 @@ class _LI(torch.autograd.Function):
         g_xs = torch.empty_like(g_outs)
         g_v0, g_i0 = torch.empty_like(a), torch.empty_like(a)
         n = a.numel()
-        _kernels().li_backward_kernel[_grid(n)](
+        _kernels().li_backward_kernel[grid(n)](
             g_outs, g_xs, g_v.contiguous(), g_i.contiguous(), a, c, g_v0, g_i0, n, g_outs.shape[0],
             BLOCK=BLOCK, **launch_options(a.device),
         )  # fmt: skip
@@ -98,15 +92,14 @@ class _IAF(torch.autograd.Function):
         v_start = full(v, shape, dtype, device)
         v_out = torch.empty_like(v_start)
         n = v_start.numel()
-        _kernels().iaf_forward_kernel[_grid(n)](
+        _kernels().iaf_forward_kernel[grid(n)](
             xs, zs, v1s, v_start, a, v_leak, v_th, v_reset, v_out, n, xs.shape[0],
             LEAKY=leaky, SUBTRACT=subtract, BLOCK=BLOCK, **launch_options(device),
         )  # fmt: skip
         threshold = _threshold(p)
         ctx.save_for_backward(v1s, a, v_th, v_reset, v)
         ctx.threshold, ctx.alpha, ctx.leaky, ctx.subtract = threshold, p.alpha, leaky, subtract
-        if threshold is snn_core.heaviside:
-            ctx.mark_non_differentiable(zs)
+        mark_spikes(ctx, zs, threshold)
         return zs, v_out
 
     @staticmethod
@@ -117,8 +110,8 @@ class _IAF(torch.autograd.Function):
         g_xs = torch.empty_like(v1s)
         g_v0 = torch.empty_like(a)
         n = a.numel()
-        _kernels().iaf_backward_kernel[_grid(n)](
-            g_zs.contiguous(), v1s, table, g_xs, g_v.contiguous(), a, v_th, v_reset, _alpha(code, ctx.alpha, v1s), g_v0,
+        _kernels().iaf_backward_kernel[grid(n)](
+            g_zs.contiguous(), v1s, table, g_xs, g_v.contiguous(), a, v_th, v_reset, alpha_tensor(code, ctx.alpha, v1s), g_v0,
             n, v1s.shape[0], LEAKY=ctx.leaky, SUBTRACT=ctx.subtract, SURROGATE=code, BLOCK=BLOCK,
             **launch_options(a.device),
         )  # fmt: skip
@@ -144,15 +137,14 @@ class _LSNN(torch.autograd.Function):
         starts = [full(s, shape, dtype, device) for s in (v, i, b)]
         ends = [torch.empty_like(s) for s in starts]
         n = a.numel()
-        _kernels().lsnn_forward_kernel[_grid(n)](
+        _kernels().lsnn_forward_kernel[grid(n)](
             xs, zs, v1s, b1s, *starts, a, c, d, v_leak, v_th, v_reset, beta, *ends, n, xs.shape[0],
             BLOCK=BLOCK, **launch_options(device),
         )  # fmt: skip
         threshold = _threshold(p)
         ctx.save_for_backward(v1s, b1s, a, c, d, v_reset, beta, v, i, b)
         ctx.threshold, ctx.alpha = threshold, p.alpha
-        if threshold is snn_core.heaviside:
-            ctx.mark_non_differentiable(zs)
+        mark_spikes(ctx, zs, threshold)
         return (zs, *ends)
 
     @staticmethod
@@ -163,9 +155,9 @@ class _LSNN(torch.autograd.Function):
         g_xs = torch.empty_like(v1s)
         g0 = [torch.empty_like(a) for _ in range(3)]
         n = a.numel()
-        _kernels().lsnn_backward_kernel[_grid(n)](
+        _kernels().lsnn_backward_kernel[grid(n)](
             g_zs.contiguous(), v1s, b1s, table, g_xs, g_v.contiguous(), g_i.contiguous(), g_b.contiguous(),
-            a, c, d, v_reset, beta, _alpha(code, ctx.alpha, v1s), *g0, n, v1s.shape[0], SURROGATE=code, BLOCK=BLOCK,
+            a, c, d, v_reset, beta, alpha_tensor(code, ctx.alpha, v1s), *g0, n, v1s.shape[0], SURROGATE=code, BLOCK=BLOCK,
             **launch_options(a.device),
         )  # fmt: skip
         return g_xs, reduce(g0[0], v0), reduce(g0[1], i0), reduce(g0[2], b0), None, None
