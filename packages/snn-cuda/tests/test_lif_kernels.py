@@ -48,14 +48,6 @@ def lif_step(x, s, p, dt=1e-3):
     return z, LIFFeedForwardState((1 - z) * v1 + z * p.v_reset, i1)
 
 
-def loop(xs, state, p, dt=1e-3):
-    zs = []
-    for x in xs.unbind(0):
-        z, state = lif_step(x, state, p, dt)
-        zs.append(z)
-    return torch.stack(zs), state
-
-
 def inputs(dtype, shape=(40, 3, 7), seed=0):
     g = torch.Generator().manual_seed(seed)
     xs = ((torch.rand(shape, generator=g, dtype=dtype) < 0.3).to(dtype) * 3.0).requires_grad_(True)
@@ -67,7 +59,7 @@ def inputs(dtype, shape=(40, 3, 7), seed=0):
 @needs_triton
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
 @pytest.mark.parametrize("method", ["super", "triangle", "heaviside", "tanh"])
-def test_kernels_equal_step_loop(dtype, method):
+def test_kernels_equal_step_loop(dtype, method, matches_step_loop):
     alpha = torch.as_tensor(100.0 if method == "super" else 0.7)
     p = LIFParameters(
         v_reset=torch.as_tensor(-0.1),
@@ -77,33 +69,17 @@ def test_kernels_equal_step_loop(dtype, method):
     )
     xs, state = inputs(dtype)
     assert cuda_lif.kernel_supports(xs, state, p)
-    zs, final = snn_cuda.lif_feed_forward_sequence(xs, state, p, 1e-3)
-    ref, ref_final = loop(xs, state, p)
-    assert torch.equal(zs, ref) and torch.equal(final.v, ref_final.v) and torch.equal(final.i, ref_final.i)
-    assert 0 < zs.sum() < zs.numel()
-    g = torch.Generator().manual_seed(5)
-    w = [torch.randn(t.shape, generator=g, dtype=dtype) for t in (zs, final.v, final.i)]
-    wanted = (xs, state.v, state.i)
-
-    def loss(z, f):
-        terms = [(w[1] * f.v).sum(), (w[2] * f.i).sum()]
-        return sum(terms) + ((w[0] * z).sum() if z.requires_grad else 0)
-
-    got = torch.autograd.grad(loss(zs, final), wanted)
-    expected = torch.autograd.grad(loss(ref, ref_final), wanted)
-    tol = 1e-5 if dtype == torch.float32 else 1e-12
-    for a, b in zip(got, expected):
-        assert ((a - b).abs().max() / b.abs().max().clamp_min(1e-30)) < tol
+    matches_step_loop(snn_cuda.lif_feed_forward_sequence, lif_step, xs, state, p, seed=5)
 
 
 @needs_triton
-def test_kernels_broadcast_zero_dim_state():
+def test_kernels_broadcast_zero_dim_state(step_loop):
     p = LIFParameters()
     xs, _ = inputs(torch.float32, shape=(25, 4, 130), seed=3)  # two programs: masks in use
     v0 = torch.tensor(0.2, requires_grad=True)
     i0 = torch.zeros(130, requires_grad=True)
     zs, final = snn_cuda.lif_feed_forward_sequence(xs, LIFFeedForwardState(v0, i0), p)
-    ref, ref_final = loop(xs, LIFFeedForwardState(v0, i0), p)
+    ref, ref_final = step_loop(lif_step, xs, LIFFeedForwardState(v0, i0), p)
     assert torch.equal(zs, ref) and torch.equal(final.v, ref_final.v)
     g = torch.autograd.grad(zs.sum() + final.v.sum(), (xs, v0, i0))
     r = torch.autograd.grad(ref.sum() + ref_final.v.sum(), (xs, v0, i0))

@@ -100,41 +100,6 @@ def lsnn_step(x, s, p, dt=1e-3):
     return z, LSNNState((1 - z) * v1 + z * p.v_reset, i1 + x, b1 + z * p.beta)
 
 
-def loop(step, xs, state, p, dt=1e-3):
-    outs = []
-    for x in xs.unbind(0):
-        out, state = step(x, state, p, dt)
-        outs.append(out)
-    return torch.stack(outs), state
-
-
-def leaves(state):
-    return list(state)
-
-
-def check(run, step, xs, state, p, spiking=True):
-    outs, final = run(xs, state, p)
-    ref, ref_final = loop(step, xs, state, p)
-    assert torch.equal(outs, ref)
-    for a, b in zip(final, ref_final):
-        assert torch.equal(a, b)
-    if spiking:
-        assert 0 < outs.sum() < outs.numel()
-    g = torch.Generator().manual_seed(3)
-    weights = [torch.randn(t.shape, generator=g, dtype=xs.dtype) for t in [outs, *final]]
-    inputs = [xs, *state]
-
-    def loss(o, f):
-        return sum((w * t).sum() for w, t in zip(weights, [o, *f]) if t.requires_grad)
-
-    got = torch.autograd.grad(loss(outs, final), inputs)
-    expected = torch.autograd.grad(loss(ref, ref_final), inputs)
-    tol = 1e-5 if xs.dtype == torch.float32 else 1e-12
-    for a, b in zip(got, expected):
-        assert a.shape == b.shape
-        assert ((a - b).abs().max() / b.abs().max().clamp_min(1e-30)) < tol
-
-
 def data(dtype, n_state, shape=(30, 3, 7), seed=0, amplitude=3.0):
     g = torch.Generator().manual_seed(seed)
     xs = ((torch.rand(shape, generator=g, dtype=dtype) < 0.3).to(dtype) * amplitude).requires_grad_(True)
@@ -148,9 +113,9 @@ DTYPES = [torch.float32, torch.float64]
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_li_kernel(dtype):
+def test_li_kernel(dtype, matches_step_loop):
     xs, (v, i) = data(dtype, 2)
-    check(
+    matches_step_loop(
         models.li_feed_forward_sequence,
         li_step,
         xs,
@@ -162,15 +127,15 @@ def test_li_kernel(dtype):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("method", ["super", "tanh"])
-def test_iaf_kernel(dtype, method):
+def test_iaf_kernel(dtype, method, matches_step_loop):
     xs, (v,) = data(dtype, 1, amplitude=1.0)
     p = BoxParameters(v_th=T(2.0), v_reset=T(-0.2), method=method, alpha=T(2.0))
-    check(models.iaf_feed_forward_sequence, iaf_step, xs, VState(v), p)
+    matches_step_loop(models.iaf_feed_forward_sequence, iaf_step, xs, VState(v), p)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("subtract", [False, True])
-def test_lif_box_kernel(dtype, subtract):
+def test_lif_box_kernel(dtype, subtract, matches_step_loop):
     xs, (v,) = data(dtype, 1)
     p = BoxParameters(
         tau_mem_inv=T(300.0),
@@ -183,16 +148,16 @@ def test_lif_box_kernel(dtype, subtract):
         zs, v = models._IAF.apply(xs, state.v, p, 1e-3, True, subtract)
         return zs, VState(v)
 
-    check(run, box_step, xs, VState(v), p)
+    matches_step_loop(run, box_step, xs, VState(v), p)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("method", ["super", "heaviside"])
-def test_lsnn_kernel(dtype, method):
+def test_lsnn_kernel(dtype, method, matches_step_loop):
     xs, (v, i) = data(dtype, 2)
     b = torch.ones(xs.shape[1:], dtype=dtype, requires_grad=True)
     p = LSNNParameters(method=method, beta=torch.linspace(0.5, 2.0, 7, dtype=dtype))
-    check(models.lsnn_feed_forward_sequence, lsnn_step, xs, LSNNState(v, i, b), p)
+    matches_step_loop(models.lsnn_feed_forward_sequence, lsnn_step, xs, LSNNState(v, i, b), p)
 
 
 def test_kernels_registered_for_each_model():
