@@ -26,6 +26,7 @@ __all__ = [
     "time_chunks",
     "constant_like",
     "mark_spikes",
+    "reset_factor",
 ]
 
 
@@ -176,3 +177,17 @@ def mark_spikes(ctx: Any, zs: Tensor, derivative: Any) -> None:
     """Mark ``zs`` non-differentiable when the surrogate ``derivative`` says so."""
     if not derivative.differentiable:
         ctx.mark_non_differentiable(zs)
+
+
+def reset_factor(v1: Tensor, g_zs: Tensor, out: Tensor, p: Any, derivative: Any) -> Tensor:
+    r"""Value-reset LIF backward factors for one chunk of steps.
+
+    Writes the spike outputs' own part $\bar z\,\sigma'$ into ``out`` and returns
+    $\partial v_2/\partial v_1 = (1 - z) + (v_{reset} - v_1)\,\sigma'$ (with $\sigma'$ at $v_1 - v_{th}$).
+    """
+    x = v1 - p.v_th
+    s = derivative(x, p.alpha)
+    not_spiked = torch.le(x, 0, out=torch.empty_like(x))
+    k = torch.sub(p.v_reset, v1, out=x).mul_(s).add_(not_spiked)
+    torch.mul(s, g_zs, out=out)
+    return k

@@ -14,7 +14,15 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from ._common import as_loop_tensor, constant_like, mark_spikes, reduce_grad, scripted, time_chunks
+from ._common import (
+    as_loop_tensor,
+    constant_like,
+    mark_spikes,
+    reduce_grad,
+    reset_factor,
+    scripted,
+    time_chunks,
+)
 
 __all__ = ["ExSequence", "entering_voltage"]
 
@@ -131,12 +139,7 @@ class ExSequence(torch.autograd.Function):
             out = g_xs[start:stop]
             v_in = entering_voltage(v1s, start, stop, v0, p.v_th, p.v_reset)
             keep = v_in.sub_(p.v_th).div_(delta_t).exp_().sub_(1).mul_(a).add_(1)  # dv1/dv
-            x = v1 - p.v_th
-            s = ctx.derivative(x, p.alpha)
-            not_spiked = torch.le(x, 0, out=torch.empty_like(x))
-            k = torch.sub(p.v_reset, v1, out=x).mul_(s).add_(not_spiked)
-            torch.mul(s, g_zs[start:stop], out=out)
-            del s, not_spiked
+            k = reset_factor(v1, g_zs[start:stop], out, p, ctx.derivative)
             gv1, g_v = _backward(out, k, keep, g_v)
             g_j = _current(gv1.mul_(a), decay, g_j)[0]
         return g_xs, reduce_grad(g_v, v0), reduce_grad(g_j, i0), None, None, None

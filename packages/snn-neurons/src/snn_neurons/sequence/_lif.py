@@ -18,6 +18,7 @@ from ._common import (
     fusable,
     mark_spikes,
     reduce_grad,
+    reset_factor,
     scripted,
     step_loop,
     time_chunks,
@@ -200,13 +201,8 @@ class _LIFSequence(torch.autograd.Function):
         for start, stop in time_chunks(v1s.shape[0], v1s[0].numel(), _CHUNK_ELEMENTS):
             v1 = v1s[start:stop]
             out = g_xs[start:stop]
-            x = v1 - p.v_th
-            s = ctx.derivative(x, p.alpha)
-            not_spiked = torch.le(x, 0, out=torch.empty_like(x))
-            # dv2/dv1 through the reset and the spike: (1 - z) + (v_reset - v1) * sigma'
-            k = torch.sub(p.v_reset, v1, out=x).mul_(s).add_(not_spiked)
-            torch.mul(s, g_zs[start:stop], out=out)  # the spike outputs' own part
-            del s, not_spiked
+            # dv2/dv1 through the reset and the spike; the spike outputs' own part goes into out
+            k = reset_factor(v1, g_zs[start:stop], out, p, ctx.derivative)
             k_last = k[-1].clone()
             gv1 = _backward_loop(out, k.mul_(keep), k_last, g_v2)  # dL/dv1 per step
             g_v2 = keep * gv1[0]
