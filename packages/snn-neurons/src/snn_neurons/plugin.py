@@ -210,3 +210,21 @@ def snn_register_neurons() -> list[snn_core.NeuronSpec]:
         )
         for name, step, parameters, state, summary in table
     ]
+
+
+@snn_core.hookimpl
+def snn_register_kernels() -> list[snn_core.KernelSpec]:
+    """The compiled CPU loop for ``neuron:lif`` (``backend="cpu"``; built on first use, see :mod:`snn_neurons.native`)."""
+    from . import native
+
+    return [
+        snn_core.KernelSpec(
+            name="cpu-lif",
+            target="neuron:lif",
+            backend="cpu",
+            device="cpu",
+            fn=native.lif_feed_forward_sequence,
+            is_available=native.available,
+            summary="compiled C loop for CPU tensors (forward bit-identical to the step, one-sweep backward)",
+        )
+    ]

@@ -53,4 +53,4 @@ OFFICIAL: dict[str, dict[str, str]] = {
 }
 
 #: backend name -> distribution that provides kernels for it
-OFFICIAL_BACKENDS: dict[str, str] = {"cuda": "snn-cuda"}
+OFFICIAL_BACKENDS: dict[str, str] = {"cuda": "snn-cuda", "cpu": "snn-neurons"}
