@@ -1,10 +1,10 @@
 """Compiled CPU loops for the whole-sequence paths, registered as the ``"cpu"`` kernel backend.
 
 On CPU tensors the per-step cost of the TorchScript loops is operator dispatch (about eight
-operator calls per step), which dominates at a few thousand neurons. ``kernels.c`` runs all ``T``
+operator calls per step), which dominates at a few thousand neurons. ``lif.c`` runs all ``T``
 steps of a neuron in one call: the forward pass is bit-identical to looping the step function, the
-backward pass is the same adjoint recursion in one sweep. The C file is compiled on first use with
-the system compiler (about half a second, once; the library is cached, see :func:`cache_dir`).
+backward pass is the same adjoint recursion in one sweep. The C files are compiled on first use with
+the system compiler (about half a second, once per machine; see :mod:`snn_core.native`).
 Without a compiler, or with ``SNN_DISABLE_NATIVE=1``, :func:`available` is ``False`` and the
 TorchScript path runs, with the same numbers.
 
@@ -21,7 +21,9 @@ Example:
 
 from __future__ import annotations
 
-from ._build import build_error, cache_dir, disabled, library
+from snn_core.native import cache_dir, disabled
+
+from ._build import build_error, library
 from .lif import lif_feed_forward_sequence, supported, surrogate_kind
 
 __all__ = [

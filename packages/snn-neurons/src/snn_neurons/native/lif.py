@@ -1,4 +1,4 @@
-r"""LIF over a whole sequence with the compiled CPU loops of ``kernels.c``.
+r"""LIF over a whole sequence with the compiled CPU loops of ``lif.c``.
 
 The forward loop is the step function's arithmetic (outputs and final state bit for bit); the
 backward loop is the adjoint recursion of :func:`snn_neurons.sequence.lif_feed_forward_sequence`
@@ -25,7 +25,7 @@ _is_wrapped = torch._C._functorch.is_functorch_wrapped_tensor
 
 
 def _kinds() -> dict[Any, int]:
-    """Threshold function -> its code in ``kernels.c``'s ``enum surrogate``."""
+    """Threshold function -> its code in ``lif.c``'s ``enum surrogate``."""
     return {
         snn_core.heaviside: 0,
         snn_core.super_fn: 1,
@@ -37,7 +37,7 @@ def _kinds() -> dict[Any, int]:
 
 
 def surrogate_kind(method: str) -> int | None:
-    """The C code of a registered threshold, ``None`` if ``kernels.c`` does not implement it.
+    """The C code of a registered threshold, ``None`` if ``lif.c`` does not implement it.
 
     Matched by the function object, so a threshold registered under a built-in's name by someone
     else is never mistaken for it.
@@ -116,7 +116,7 @@ def _runnable(xs: Tensor, state: Any) -> bool:
 
 def supported(xs: Tensor, state: Any, p: Any, dt: float = 1e-3) -> bool:
     """Whether the compiled loop reproduces the step here: CPU float32/float64 input, full-shape
-    tensor states of its dtype, scalar parameters without gradient, a threshold built into ``kernels.c``."""
+    tensor states of its dtype, scalar parameters without gradient, a threshold built into ``lif.c``."""
     return _runnable(xs, state) and _plan(p, dt) is not None
 
 
