@@ -44,7 +44,7 @@ def _paths(device: str) -> dict[str, tuple[Callable[..., Any], Any, Callable[[Te
     from snn_neurons import sequence as seq
 
     def loop_of(step: Callable[..., Any]) -> Callable[..., Any]:
-        def run(xs: Tensor, state: Any, p: Any, dt: float = 1e-3, backend: str = "torch") -> Any:
+        def run(xs: Tensor, state: Any, p: Any, dt: float = 1e-3) -> Any:
             outs = []
             for x in xs.unbind(0):
                 out, state = step(x, state, p, dt)
@@ -83,15 +83,30 @@ def _paths(device: str) -> dict[str, tuple[Callable[..., Any], Any, Callable[[Te
             zeros(sn.LIFAdExFeedForwardState, 3),
         ),
     }
-    if device == "cuda":
-        paths["LIF sequence (cuda kernel)"] = (
-            lambda xs, s, p, dt=1e-3, backend="cuda": seq.lif_feed_forward_sequence(
-                xs, s, p, dt, backend="cuda"
-            ),
-            sn.LIFParameters(),
-            zeros(sn.LIFFeedForwardState, 2),
-        )
+    # every registered kernel for this device gets its own row beside the torch path
+    import snn_core
+
+    models = {
+        "LIF": "lif",
+        "LI": "li",
+        "IAF": "iaf",
+        "LIF box": "lif_box",
+        "LSNN": "lsnn",
+        "AdEx": "lif_adex",
+    }
+    for label, model in models.items():
+        kernel = snn_core.select_kernel(f"neuron:{model}", device)
+        if kernel is None:
+            continue
+        fn, p, init = paths[f"{label} sequence"]
+        paths[f"{label} sequence ({kernel.backend} kernel)"] = (_with_backend(fn, kernel.backend), p, init)
+    for name in [n for n in paths if n.endswith(" sequence")]:
+        paths[name] = (_with_backend(paths[name][0], "torch"), *paths[name][1:])
     return paths
+
+
+def _with_backend(fn: Callable[..., Any], backend: str) -> Callable[..., Any]:
+    return lambda xs, state, p, dt=1e-3: fn(xs, state, p, dt, backend=backend)
 
 
 def run(quick: bool = False, device: str = "cpu", clock: str = "wall") -> list[dict[str, Any]]:
@@ -104,19 +119,19 @@ def run(quick: bool = False, device: str = "cpu", clock: str = "wall") -> list[d
     xs = (torch.rand(steps, batch, neurons, generator=generator) * 3.0).to(device)
     results = []
     for name, (fn, p, init) in _paths(device).items():
-        if quick and name not in ("LIF step loop", "LIF sequence", "LIF sequence (cuda kernel)"):
+        if quick and not name.startswith("LIF s"):
             continue
         x = xs.clone().requires_grad_(True)
 
         def train(
             fn: Callable[..., Any] = fn, p: Any = p, init: Callable[[Tensor], Any] = init, x: Tensor = x
         ) -> None:
-            out, _ = fn(x, init(x), p, 1e-3, backend="torch" if device == "cpu" else "auto")
+            out, _ = fn(x, init(x), p, 1e-3)
             out.sum().backward()
 
         def infer(fn: Callable[..., Any] = fn, p: Any = p, init: Callable[[Tensor], Any] = init) -> None:
             with torch.no_grad():
-                fn(xs, init(xs), p, 1e-3, backend="torch" if device == "cpu" else "auto")
+                fn(xs, init(xs), p, 1e-3)
 
         t_train = _time(train, reps, warmup, sync)
         t_infer = _time(infer, reps, warmup, sync)
