@@ -179,7 +179,7 @@ CASES: dict[str, tuple[str, Callable[[int], Callable[[Tensor], Tensor]], str]] =
     "snn: LIF module": ("ours", _ours_module, "snn_neurons"),
     "snn: sequence (torch)": ("ours", _ours_sequence("torch"), "snn_neurons.sequence"),
     "snn: sequence (cpu)": ("ours", _ours_sequence("cpu"), "snn_neurons.native"),
-    "snn: sequence + torch.compile": ("ours", _ours_sequence("torch"), "snn_neurons.sequence"),
+    "snn: sequence + torch.compile": ("ours", _ours_sequence("auto"), "snn_neurons.sequence"),
     "snn: sequence (cuda)": ("ours", _ours_sequence("cuda"), "snn_cuda"),
     "Norse 1.1": ("peer", _norse, "norse"),
     "snnTorch": ("peer", _snntorch, "snntorch"),
