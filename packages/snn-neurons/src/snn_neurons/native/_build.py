@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ctypes
+import hashlib
 from pathlib import Path
 
 from snn_core import native
@@ -12,27 +13,48 @@ __all__ = ["ABI", "NAME", "library", "build_error"]
 ABI = 1  # must equal snn_native_abi() in lif.c
 NAME = "snn-neurons"
 SOURCES = sorted(Path(__file__).parent.glob("*.c"))
+HEADERS = sorted(Path(__file__).parent.glob("*.h"))
+
+
+def _library_name() -> str:
+    """``NAME`` plus a digest of the headers: snn-core keys its cache by the compiled sources only,
+    and a header is not one, so its bytes go into the cached file's name instead."""
+    digest = hashlib.sha256(b"\0".join(h.read_bytes() for h in HEADERS)).hexdigest()[:12]
+    return f"{NAME}-{digest}"
+
+
+_LIBRARY = _library_name()
 
 
 def library() -> ctypes.CDLL | None:
     """The loaded kernel library, built on first use; ``None`` if it cannot be built or is disabled."""
-    return native.load_library(NAME, SOURCES, _declare)
+    return native.load_library(_LIBRARY, SOURCES, _declare)
 
 
 def build_error() -> str | None:
     """Why :func:`library` returned ``None``, if it did."""
-    return native.build_error(NAME)
+    return native.build_error(_LIBRARY)
+
+
+def _signatures(real: type) -> dict[str, list[type]]:
+    """Argument types of each exported function (``_f32``/``_f64`` appended), ``real`` the float type.
+
+    Whole-sequence functions: ``forward(steps, n, xs, *initial, *final, outs, *saved, *constants)``
+    and ``backward(kind, steps, n, *saved, g_outs, g_xs, *g_state, *constants)``.
+    """
+    i32, i64, ptr = ctypes.c_int, ctypes.c_int64, ctypes.c_void_p
+    return {
+        "snn_lif_forward": [i64, i64, *[ptr] * 7, *[real] * 5],
+        "snn_lif_backward": [i32, i64, i64, *[ptr] * 5, *[real] * 6],
+    }
 
 
 def _declare(lib: ctypes.CDLL) -> None:
     """Argument types of every exported function (ctypes would otherwise pass floats as ints)."""
     if lib.snn_native_abi() != ABI:
         raise OSError(f"{NAME}: the cached library has ABI {lib.snn_native_abi()}, expected {ABI}")
-    i64, ptr, i32 = ctypes.c_int64, ctypes.c_void_p, ctypes.c_int
     for suffix, real in (("f32", ctypes.c_float), ("f64", ctypes.c_double)):
-        forward = getattr(lib, f"snn_lif_forward_{suffix}")
-        forward.argtypes = [i64, i64] + [ptr] * 7 + [real] * 5
-        forward.restype = None
-        backward = getattr(lib, f"snn_lif_backward_{suffix}")
-        backward.argtypes = [i32, i64, i64] + [ptr] * 5 + [real] * 6
-        backward.restype = None
+        for name, argtypes in _signatures(real).items():
+            function = getattr(lib, f"{name}_{suffix}")
+            function.argtypes = argtypes
+            function.restype = None

@@ -4,13 +4,7 @@
  * the same order; the file is compiled with -ffp-contract=off so that no multiply-add is fused,
  * which keeps the forward pass bit-identical to the step loop. Arrays are contiguous [T, N] rows.
  */
-#include <math.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <string.h>
-
-enum surrogate { SURROGATE_NONE = 0, SURROGATE_SUPER, SURROGATE_TANH, SURROGATE_ERFC,
-                 SURROGATE_CIRC, SURROGATE_TRIANGLE };
+#include "_common.h"
 
 /* The forward step of one neuron; V1 is the voltage before reset (stored for the backward pass). */
 #define LIF_STEP(T)                                                         \
@@ -21,7 +15,7 @@ enum surrogate { SURROGATE_NONE = 0, SURROGATE_SUPER, SURROGATE_TANH, SURROGATE_
     v[k] = ((T)1 - spike) * v1 + spike * v_reset;                           \
     z[k] = spike;
 
-#define DEFINE_LIF(T, SUFFIX, EXP, TANH, SQRT, FABS)                                            \
+#define DEFINE_LIF(T, SUFFIX)                                                                   \
 void snn_lif_forward_##SUFFIX(int64_t steps, int64_t n, const T *restrict xs,                  \
                               const T *restrict v0, const T *restrict i0, T *restrict v,        \
                               T *restrict i, T *restrict zs, T *restrict v1s, T a, T c,         \
@@ -39,22 +33,6 @@ void snn_lif_forward_##SUFFIX(int64_t steps, int64_t n, const T *restrict xs,   
         } else {                                                                                \
             for (int64_t k = 0; k < n; ++k) { LIF_STEP(T) }                                     \
         }                                                                                       \
-    }                                                                                           \
-}                                                                                               \
-                                                                                                \
-static inline T surrogate_##SUFFIX(int kind, T x, T alpha, T sqrt_pi)                           \
-{                                                                                               \
-    switch (kind) {                                                                             \
-    case SURROGATE_SUPER: { T d = alpha * FABS(x) + (T)1; return (T)1 / (d * d); }              \
-    case SURROGATE_TANH: { T h = TANH(x * alpha); return (T)1 - h * h; }                        \
-    case SURROGATE_ERFC: { T ax = alpha * x; return (T)2 * EXP(-(ax * ax)) / sqrt_pi; }         \
-    case SURROGATE_CIRC: {                                                                      \
-        T square = alpha * alpha + x * x;                                                       \
-        T root = SQRT(square);                                                                  \
-        return (-(x * x) / ((T)2 * (square * root)) + (T)1 / ((T)2 * root)) * (T)2 * alpha;    \
-    }                                                                                           \
-    case SURROGATE_TRIANGLE: { T r = (T)1 - FABS(x); return alpha * (r > 0 ? r : (T)0); }       \
-    default: return (T)0;                                                                       \
     }                                                                                           \
 }                                                                                               \
                                                                                                 \
@@ -87,36 +65,12 @@ void snn_lif_backward_##SUFFIX(int kind, int64_t steps, int64_t n, const T *v1s,
                                T *g_xs, T *g_v, T *g_i, T a, T c, T v_th, T v_reset, T alpha,   \
                                T sqrt_pi)                                                       \
 {                                                                                               \
-    /* one specialised copy per surrogate: the constant kind lets the compiler vectorise */     \
-    switch (kind) {                                                                             \
-    case SURROGATE_SUPER:                                                                       \
-        lif_backward_##SUFFIX##_kind(SURROGATE_SUPER, steps, n, v1s, g_zs, g_xs, g_v, g_i, a,   \
-                                     c, v_th, v_reset, alpha, sqrt_pi);                         \
-        break;                                                                                  \
-    case SURROGATE_TANH:                                                                        \
-        lif_backward_##SUFFIX##_kind(SURROGATE_TANH, steps, n, v1s, g_zs, g_xs, g_v, g_i, a,    \
-                                     c, v_th, v_reset, alpha, sqrt_pi);                         \
-        break;                                                                                  \
-    case SURROGATE_ERFC:                                                                        \
-        lif_backward_##SUFFIX##_kind(SURROGATE_ERFC, steps, n, v1s, g_zs, g_xs, g_v, g_i, a,    \
-                                     c, v_th, v_reset, alpha, sqrt_pi);                         \
-        break;                                                                                  \
-    case SURROGATE_CIRC:                                                                        \
-        lif_backward_##SUFFIX##_kind(SURROGATE_CIRC, steps, n, v1s, g_zs, g_xs, g_v, g_i, a,    \
-                                     c, v_th, v_reset, alpha, sqrt_pi);                         \
-        break;                                                                                  \
-    case SURROGATE_TRIANGLE:                                                                    \
-        lif_backward_##SUFFIX##_kind(SURROGATE_TRIANGLE, steps, n, v1s, g_zs, g_xs, g_v, g_i,   \
-                                     a, c, v_th, v_reset, alpha, sqrt_pi);                      \
-        break;                                                                                  \
-    default:                                                                                    \
-        lif_backward_##SUFFIX##_kind(SURROGATE_NONE, steps, n, v1s, g_zs, g_xs, g_v, g_i, a,    \
-                                     c, v_th, v_reset, alpha, sqrt_pi);                         \
-    }                                                                                           \
+    SNN_SWITCH_SURROGATE(kind, lif_backward_##SUFFIX##_kind, steps, n, v1s, g_zs, g_xs, g_v, g_i,  \
+                         a, c, v_th, v_reset, alpha, sqrt_pi)                                   \
 }
 
-DEFINE_LIF(float, f32, expf, tanhf, sqrtf, fabsf)
-DEFINE_LIF(double, f64, exp, tanh, sqrt, fabs)
+DEFINE_LIF(float, f32)
+DEFINE_LIF(double, f64)
 
 /* The version of this interface; the loader refuses a library with another one. */
 int snn_native_abi(void) { return 1; }
