@@ -12,6 +12,7 @@ from .coba_lif import CobaLIFCell
 from .iaf import IAF, IAFCell
 from .izhikevich import Izhikevich, IzhikevichCell, IzhikevichRecurrent, IzhikevichRecurrentCell
 from .li import LI, LICell, LILinearCell
+from .li_box import LIBox, LIBoxCell
 from .lif import LIF, LIFCell, LIFRecurrent, LIFRecurrentCell
 from .lif_adex import LIFAdEx, LIFAdExCell, LIFAdExRecurrent, LIFAdExRecurrentCell
 from .lif_box import LIFBox, LIFBoxCell
@@ -31,6 +32,8 @@ __all__ = [
     "IzhikevichRecurrent",
     "IzhikevichRecurrentCell",
     "LI",
+    "LIBox",
+    "LIBoxCell",
     "LICell",
     "LIF",
     "LIFAdEx",
