@@ -90,6 +90,7 @@ FEED_FORWARD = {
     ),
     "LI": (sn.LI, nt.LI, None, None, 300),
     "LICell": (sn.LICell, nt.LICell, None, None, 300),
+    "LIBoxCell": (sn.LIBoxCell, nt.LIBoxCell, None, None, 300),
     "LIFAdEx": (
         sn.LIFAdEx,
         nt.LIFAdEx,
@@ -157,6 +158,9 @@ FEED_FORWARD = {
 }
 
 
+NON_SPIKING = ("LI", "LICell", "LIBoxCell")  # their output is the voltage
+
+
 def _build(name: str, method: str | None, alpha: float | None) -> tuple[torch.nn.Module, torch.nn.Module]:
     ours_cls, theirs_cls, make_p, norse_p_cls, _ = FEED_FORWARD[name]
     if make_p is None or method is None:
@@ -183,7 +187,7 @@ def test_feed_forward_module_outputs_and_states_are_bitwise_equal(name: str) -> 
                 outs_o.append(o)
                 outs_t.append(t)
             out_o, out_t = torch.stack(outs_o), torch.stack(outs_t)
-    if name not in ("LI", "LICell"):
+    if name not in NON_SPIKING:
         assert 0 < out_o.sum() < out_o.numel()  # spikes and silences
     assert torch.equal(out_o, out_t)
     assert_state_equal(s_o, s_t)
@@ -349,6 +353,47 @@ def test_izhikevich_recurrent_same_weights_and_numbers() -> None:
         assert out_o.sum() > 0
         assert torch.equal(out_o, out_t)
         assert_state_equal(s_o, s_t)
+
+
+def _li_box_parameters(norse_cls: Any) -> Any:
+    """Per-neuron trainable rates and a non-zero leak, as snn's and Norse's ``LIBoxParameters``."""
+    tau = torch.nn.Parameter(torch.linspace(40.0, 600.0, N))
+    return norse_cls(tau_mem_inv=tau, v_leak=torch.tensor(-0.3))
+
+
+@pytest.mark.parametrize("dt", [0.001, 0.0004])
+def test_li_box_cell_and_layer_match_norse_cell_with_gradients(dt: float) -> None:
+    xs = drive(3.0, seed=21)
+    p_o, p_t = _li_box_parameters(sn.LIBoxParameters), _li_box_parameters(nt.LIBoxParameters)
+    reference = nt.LIBoxCell(p_t, dt=dt)
+    out_t, s_t, g_t = run_with_grad(reference, xs, False)
+    (gp_t,) = torch.autograd.grad(
+        (reference(xs[0])[0] * torch.arange(N)).sum(), p_t.tau_mem_inv
+    )  # a second, independent gradient of the rates
+    # Norse 1.1.0 has no LIBox layer: ours must equal looping Norse's cell
+    for ours, time_layer in ((sn.LIBoxCell(p_o, dt=dt), False), (sn.LIBox(p_o, dt=dt), True)):
+        out_o, s_o, g_o = run_with_grad(ours, xs, time_layer)
+        assert torch.equal(out_o, out_t)
+        assert_state_equal(s_o, s_t)
+        assert torch.equal(g_o, g_t)
+        first = ours(xs[:1])[0][0] if time_layer else ours(xs[0])[0]
+        (gp_o,) = torch.autograd.grad((first * torch.arange(N)).sum(), p_o.tau_mem_inv)
+        assert torch.equal(gp_o, gp_t)
+    assert out_o.abs().max() > 1.0  # the voltages moved
+
+
+def test_li_box_cell_default_parameters_and_record_states_match_norse() -> None:
+    xs = drive(5.0, seed=22)
+    cell_t = nt.LIBoxCell()
+    s_t, outs_t, vs_t = None, [], []
+    with torch.no_grad():
+        for x in xs:
+            o, s_t = cell_t(x, s_t)
+            outs_t.append(o)
+            vs_t.append(s_t.v)
+        out_o, states = sn.LIBox(record_states=True)(xs)
+    assert torch.equal(out_o, torch.stack(outs_t))
+    assert torch.equal(states.v, torch.stack(vs_t))
 
 
 def test_li_linear_cell_matches() -> None:
