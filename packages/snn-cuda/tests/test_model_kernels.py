@@ -163,7 +163,16 @@ def test_lsnn_kernel(dtype, method, matches_step_loop):
 def test_kernels_registered_for_each_model():
     kernels = snn_core.registry().kernels
     targets = {kernels[name].target for name in kernels if name.startswith("cuda-")}
-    assert targets == {"neuron:lif", "neuron:li", "neuron:iaf", "neuron:lif_box", "neuron:lsnn"}
+    assert targets == {
+        "neuron:lif",
+        "neuron:li",
+        "neuron:iaf",
+        "neuron:lif_box",
+        "neuron:lsnn",
+        "neuron:lif_refrac",
+        "neuron:lif_ex",
+        "neuron:lif_adex",
+    }
     assert all(
         kernels[name].backend == "cuda" and kernels[name].device == "cuda"
         for name in kernels

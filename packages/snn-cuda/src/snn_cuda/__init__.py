@@ -11,6 +11,11 @@ from importlib.metadata import version as _version
 
 from ._availability import available
 from .lif import lif_feed_forward_sequence
+from .lif_family import (
+    lif_adex_feed_forward_sequence,
+    lif_ex_feed_forward_sequence,
+    lif_refrac_feed_forward_sequence,
+)
 from .models import (
     iaf_feed_forward_sequence,
     li_feed_forward_sequence,
@@ -24,7 +29,10 @@ __all__ = [
     "available",
     "iaf_feed_forward_sequence",
     "li_feed_forward_sequence",
+    "lif_adex_feed_forward_sequence",
     "lif_box_feed_forward_sequence",
+    "lif_ex_feed_forward_sequence",
     "lif_feed_forward_sequence",
+    "lif_refrac_feed_forward_sequence",
     "lsnn_feed_forward_sequence",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import torch
@@ -32,8 +33,25 @@ TABLE = (snn_core.heavi_tanh_fn, snn_core.heavi_erfc_fn, snn_core.heavi_circ_fn)
 
 
 def launch_options(device: torch.device) -> dict[str, Any]:
+    """Compiler options that keep the torch step's roundings on a GPU (none elsewhere)."""
+    if device.type != "cuda":
+        return {}
     # no contraction of a*b + c into an FMA: the torch step rounds the product first
-    return {"enable_fp_fusion": False} if device.type == "cuda" else {}
+    options: dict[str, Any] = {"enable_fp_fusion": False}
+    if _reflect_ftz_configurable():
+        # libdevice keeps subnormals, as CUDA's expf does in torch (Triton flushes them by default)
+        options["enable_reflect_ftz"] = False
+    return options
+
+
+@functools.cache
+def _reflect_ftz_configurable() -> bool:
+    """Whether this triton's CUDA backend has the ``enable_reflect_ftz`` option (added in late 2025)."""
+    try:
+        from triton.backends.nvidia.compiler import CUDAOptions
+    except Exception:
+        return False
+    return "enable_reflect_ftz" in getattr(CUDAOptions, "__dataclass_fields__", {})
 
 
 def full(value: Any, shape: torch.Size, dtype: torch.dtype, device: torch.device) -> Tensor:
