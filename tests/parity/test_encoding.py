@@ -3,8 +3,9 @@
 Bitwise (``torch.equal``) wherever the spec says the numbers are Norse's. Decided deviations
 (DESIGN.md "Where the references are wrong") are tested against their own formula:
 ``signed_poisson_encode`` draws on the input's device (same numbers on CPU), the receptive-field
-derivative axes and ``temporal_scale_distribution(max_scale=...)`` are fixed, and ``super_fn`` (used by
-``logical_or``/``muller_c``) uses ``alpha``.
+derivative axes and ``temporal_scale_distribution(max_scale=...)`` are fixed (and so the time constants of
+``TemporalReceptiveField(max_scale=...)``), and ``super_fn`` (used by ``logical_or``/``muller_c``) uses
+``alpha``.
 """
 
 from __future__ import annotations
@@ -357,3 +358,83 @@ def test_spatial_receptive_field_2d_module():
     theirs = nt.SpatialReceptiveField2d(3, 7, rows.clone(), padding=2, stride=2)
     assert torch.equal(ours.weights, theirs.weights)
     assert torch.equal(ours(x), theirs(x))
+
+
+# --- TemporalReceptiveField: default LIBoxCell from snn-neurons ----------------------------------
+
+
+def _run_rf(rf: torch.nn.Module, xs: torch.Tensor) -> tuple[torch.Tensor, object]:
+    state, outs = None, []
+    for x in xs:
+        out, state = rf(x, state)
+        outs.append(out)
+    return torch.stack(outs), state
+
+
+def _rf_pair(shape, **kwargs):
+    pytest.importorskip("snn_neurons")
+    return se.TemporalReceptiveField(shape, **kwargs), nt.TemporalReceptiveField(shape, **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("shape", "kwargs"),
+    [
+        ((2, 3), {}),
+        ((4,), {"n_scales": 6, "min_scale": 0.5, "c": 1.7}),
+        ((3, 5, 5), {"n_scales": 3, "min_scale": 2.0, "dt": 0.0005}),
+        (
+            (2,),
+            {"n_scales": 1, "max_scale": 9.0, "min_scale": 3.0},
+        ),  # the one max_scale case 1.1.0 gets right
+    ],
+)
+def test_temporal_receptive_field_matches_norse(shape, kwargs):
+    ours, theirs = _rf_pair(shape, **kwargs)
+    assert torch.equal(ours.ps, theirs.ps) and ours.ps.dtype == theirs.ps.dtype
+    assert list(ours.state_dict()) == list(theirs.state_dict()) == ["ps"]
+    xs = (torch.rand(25, 7, *shape, generator=gen(30)) * 4 - 1).requires_grad_(True)
+    out_o, s_o = _run_rf(ours, xs)
+    out_t, s_t = _run_rf(theirs, xs)
+    assert out_o.shape == out_t.shape == (25, 7, ours.n_scales, *shape)
+    assert torch.equal(out_o, out_t)
+    assert torch.equal(s_o.v, s_t.v)
+    weights = torch.rand(out_o.shape, generator=gen(31))
+    g_o = torch.autograd.grad((out_o * weights).sum(), (xs, ours.ps))
+    g_t = torch.autograd.grad((out_t * weights).sum(), (xs, theirs.ps))
+    assert torch.equal(g_o[0], g_t[0])
+    assert torch.equal(g_o[1], g_t[1])
+    assert g_o[1].abs().sum() > 0
+
+
+def test_temporal_receptive_field_given_time_constants_match_norse():
+    tau = torch.tensor([30.0, 120.0, 480.0]).reshape(3, 1, 1).expand(3, 2, 1).clone()
+    ours, theirs = _rf_pair((2, 4), n_scales=3, time_constants=tau.clone())
+    assert torch.equal(ours.ps, theirs.ps)
+    xs = torch.rand(10, 2, 4, generator=gen(32))
+    assert torch.equal(_run_rf(ours, xs)[0], _run_rf(theirs, xs)[0])
+
+
+def test_temporal_receptive_field_custom_activation_matches_norse():
+    sn = pytest.importorskip("snn_neurons")
+    ours = se.TemporalReceptiveField(
+        (3,), activation=sn.LICell, activation_state_map=lambda t: sn.LIParameters(tau_mem_inv=t)
+    )
+    theirs = nt.TemporalReceptiveField(
+        (3,), activation=nt.LICell, activation_state_map=lambda t: nt.LIParameters(tau_mem_inv=t)
+    )
+    xs = torch.rand(15, 5, 3, generator=gen(33)) * 2
+    out_o, s_o = _run_rf(ours, xs)
+    out_t, s_t = _run_rf(theirs, xs)
+    assert torch.equal(out_o, out_t)
+    assert torch.equal(s_o.v, s_t.v) and torch.equal(s_o.i, s_t.i.expand_as(s_o.i))
+
+
+def test_temporal_receptive_field_max_scale_uses_the_fixed_distribution():
+    ours, theirs = _rf_pair((2,), max_scale=8.0)
+    # ours: variances 1..8 (rates 1000 .. 353.6); 1.1.0: 64..8 (rates 125 .. 353.6), the inverted range
+    assert ours.ps[:, 0].tolist() == pytest.approx([1000.0, 707.1068, 500.0, 353.5534], rel=1e-6)
+    assert theirs.ps[:, 0].tolist() == pytest.approx([125.0, 176.7767, 250.0, 353.5534], rel=1e-6)
+    # with the same time constants the modules agree: only the distribution differs
+    fixed = nt.TemporalReceptiveField((2,), time_constants=ours.ps.detach().clone())
+    xs = torch.rand(10, 2, generator=gen(34))
+    assert torch.equal(_run_rf(ours, xs)[0], _run_rf(fixed, xs)[0])

@@ -51,6 +51,7 @@ from .receptive_field_modules import (
     ParameterizedSpatialReceptiveField2d,
     SampledSpatialReceptiveField2d,
     SpatialReceptiveField2d,
+    TemporalReceptiveField,
     fields_to_weights,
 )
 
@@ -71,6 +72,7 @@ __all__ = [
     "SpatialReceptiveField2d",
     "SpikeLatencyEncoder",
     "SpikeLatencyLIFEncoder",
+    "TemporalReceptiveField",
     "calculate_normalization",
     "constant_current_lif_encode",
     "covariance_matrix",
