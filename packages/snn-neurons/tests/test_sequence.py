@@ -669,7 +669,7 @@ MODELS = ["li", "iaf", "lif_box", "lif_refrac", "lsnn", "lif_adex", "lif_ex"]
 def test_model_sequence_equals_step_loop(fn, model, dtype):
     seq_fn, step, state, p = _cases(fn, dtype)[model]
     xs = spiking_input(SHAPE, dtype, seed=11, amplitude=1.0 if model == "iaf" else 3.0)
-    outs, _ = assert_same_run(seq_fn, step, xs, state, p)
+    outs, _ = assert_same_run(seq_fn, step, xs, state, p, backend="torch")  # the C loops: test_native_models
     if model != "li":
         assert 0 < outs.sum() < outs.numel()
     assert NODES.get(model, "GenericSequence") in type(outs.grad_fn).__name__  # not the step loop
@@ -698,7 +698,7 @@ def test_fused_models_backward_in_chunks(fn, monkeypatch, model, dtype):
     monkeypatch.setattr(_lsnn, "CHUNK_ELEMENTS", 3 * SHAPE[1] * SHAPE[2])
     seq_fn, step, state, p = _cases(fn, dtype)[model]
     xs = spiking_input((47, *SHAPE[1:]), dtype, seed=12, amplitude=1.0 if model == "iaf" else 3.0)
-    assert_same_run(seq_fn, step, xs, state, p)
+    assert_same_run(seq_fn, step, xs, state, p, backend="torch")
 
 
 @pytest.mark.parametrize("reset", ["reset_value", "custom"])
@@ -713,7 +713,7 @@ def test_lif_box_reset_variants(fn, reset):
     state = _state(fn.LIFBoxFeedForwardState, SHAPE[1:], torch.float64, 13)
     xs = spiking_input(SHAPE, torch.float64, seed=14)
     outs, _ = assert_same_run(
-        sequence.lif_box_feed_forward_sequence, fn.lif_box_feed_forward_step, xs, state, p
+        sequence.lif_box_feed_forward_sequence, fn.lif_box_feed_forward_step, xs, state, p, backend="torch"
     )
     assert ("IAFSequence" if reset != "custom" else "GenericSequence") in type(outs.grad_fn).__name__
 
@@ -753,7 +753,12 @@ def test_lif_refrac_fractional_refractory_state(fn, dtype, method):
     )
     xs = spiking_input(SHAPE, dtype, seed=22)
     outs, _ = assert_same_run(
-        sequence.lif_refrac_feed_forward_sequence, fn.lif_refrac_feed_forward_step, xs, state, p
+        sequence.lif_refrac_feed_forward_sequence,
+        fn.lif_refrac_feed_forward_step,
+        xs,
+        state,
+        p,
+        backend="torch",
     )
     assert "RefracSequence" in type(outs.grad_fn).__name__ or not outs.requires_grad
 

@@ -214,17 +214,34 @@ def snn_register_neurons() -> list[snn_core.NeuronSpec]:
 
 @snn_core.hookimpl
 def snn_register_kernels() -> list[snn_core.KernelSpec]:
-    """The compiled CPU loop for ``neuron:lif`` (``backend="cpu"``; built on first use, see :mod:`snn_neurons.native`)."""
+    """The compiled CPU loops (``backend="cpu"``; built on first use, see :mod:`snn_neurons.native`).
+
+    One kernel per model with a whole-sequence path: ``neuron:lif``, ``li``, ``iaf``, ``lif_box``,
+    ``lif_refrac``, ``lsnn`` (all steps in C), ``lif_ex`` and ``lif_adex`` (one C call per step
+    around torch's ``exp``). Each runs the torch path itself where its loop does not apply.
+    """
     from . import native
 
+    exact = "forward bit-identical to the step, one-sweep backward"
+    table = [
+        ("lif", native.lif_feed_forward_sequence, f"compiled C loop for CPU tensors ({exact})"),
+        ("li", native.li_feed_forward_sequence, f"compiled C loop for CPU tensors ({exact})"),
+        ("iaf", native.iaf_feed_forward_sequence, f"compiled C loop for CPU tensors ({exact})"),
+        ("lif_box", native.lif_box_feed_forward_sequence, f"compiled C loop for CPU tensors ({exact})"),
+        ("lif_refrac", native.lif_refrac_feed_forward_sequence, f"compiled C loop for CPU tensors ({exact})"),
+        ("lsnn", native.lsnn_feed_forward_sequence, f"compiled C loop for CPU tensors ({exact})"),
+        ("lif_ex", native.lif_ex_feed_forward_sequence, f"compiled C step around torch.exp ({exact})"),
+        ("lif_adex", native.lif_adex_feed_forward_sequence, f"compiled C step around torch.exp ({exact})"),
+    ]
     return [
         snn_core.KernelSpec(
-            name="cpu-lif",
-            target="neuron:lif",
+            name=f"cpu-{model.replace('_', '-')}",
+            target=f"neuron:{model}",
             backend="cpu",
             device="cpu",
-            fn=native.lif_feed_forward_sequence,
+            fn=fn,
             is_available=native.available,
-            summary="compiled C loop for CPU tensors (forward bit-identical to the step, one-sweep backward)",
+            summary=summary,
         )
+        for model, fn, summary in table
     ]

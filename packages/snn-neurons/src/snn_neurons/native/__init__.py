@@ -3,7 +3,10 @@
 On CPU tensors the per-step cost of the TorchScript loops is operator dispatch (about eight
 operator calls per step), which dominates at a few thousand neurons. ``lif.c`` runs all ``T``
 steps of a neuron in one call: the forward pass is bit-identical to looping the step function, the
-backward pass is the same adjoint recursion in one sweep. The C files are compiled on first use with
+backward pass is the same adjoint recursion in one sweep. ``li.c``, ``iaf.c``, ``lif_box.c``,
+``lif_refrac.c`` and ``lsnn.c`` do the same for their models (:mod:`.models`); ``lif_ex.c`` and
+``lif_adex.c`` run one C call per step around torch's ``exp`` (whose vectorised CPU kernel rounds
+differently from libm's), so their forward pass stays bit-identical too. The C files are compiled on first use with
 the system compiler (about half a second, once per machine; see :mod:`snn_core.native`).
 Without a compiler, or with ``SNN_DISABLE_NATIVE=1``, :func:`available` is ``False`` and the
 TorchScript path runs, with the same numbers.
@@ -21,19 +24,41 @@ Example:
 
 from __future__ import annotations
 
+from typing import Any
+
+from torch import Tensor
+
 from snn_core.native import cache_dir, disabled
 
+from . import models
 from ._build import build_error, library
 from .lif import lif_feed_forward_sequence, supported, surrogate_kind
+from .models import (
+    iaf_feed_forward_sequence,
+    li_feed_forward_sequence,
+    lif_adex_feed_forward_sequence,
+    lif_box_feed_forward_sequence,
+    lif_ex_feed_forward_sequence,
+    lif_refrac_feed_forward_sequence,
+    lsnn_feed_forward_sequence,
+)
 
 __all__ = [
     "available",
     "build_error",
     "cache_dir",
     "disabled",
+    "iaf_feed_forward_sequence",
+    "li_feed_forward_sequence",
     "library",
+    "lif_adex_feed_forward_sequence",
+    "lif_box_feed_forward_sequence",
+    "lif_ex_feed_forward_sequence",
     "lif_feed_forward_sequence",
+    "lif_refrac_feed_forward_sequence",
+    "lsnn_feed_forward_sequence",
     "supported",
+    "supports",
     "surrogate_kind",
 ]
 
@@ -41,3 +66,15 @@ __all__ = [
 def available() -> bool:
     """Whether the compiled loops can run in this process (builds them on the first call)."""
     return library() is not None
+
+
+def supports(model: str, xs: Tensor, state: Any, p: Any, dt: float = 1e-3) -> bool:
+    """Whether the compiled loop of neuron ``model`` (``"lif"``, ``"li"``, ..., ``"lif_adex"``) runs for
+    these arguments; where it does not, its kernel runs the torch path (same numbers).
+
+    Raises:
+        KeyError: for a model without a compiled loop.
+    """
+    if model == "lif":
+        return supported(xs, state, p, dt)
+    return models.supported(model, xs, state, p, dt)

@@ -40,12 +40,30 @@ def _signatures(real: type) -> dict[str, list[type]]:
     """Argument types of each exported function (``_f32``/``_f64`` appended), ``real`` the float type.
 
     Whole-sequence functions: ``forward(steps, n, xs, *initial, *final, outs, *saved, *constants)``
-    and ``backward(kind, steps, n, *saved, g_outs, g_xs, *g_state, *constants)``.
+    and ``backward(kind, steps, n, *saved, g_outs, g_xs, *g_state, *constants)``. The exponential
+    models run one step per call on a struct of pointers and constants (``_ExArgs`` in
+    :mod:`.models`), so per-step calls convert two arguments instead of twenty.
     """
     i32, i64, ptr = ctypes.c_int, ctypes.c_int64, ctypes.c_void_p
     return {
         "snn_lif_forward": [i64, i64, *[ptr] * 7, *[real] * 5],
         "snn_lif_backward": [i32, i64, i64, *[ptr] * 5, *[real] * 6],
+        "snn_li_forward": [i64, i64, *[ptr] * 6, *[real] * 3],
+        "snn_li_backward": [i32, i64, i64, *[ptr] * 4, *[real] * 2],
+        "snn_iaf_forward": [i64, i64, *[ptr] * 5, *[real] * 2],
+        "snn_iaf_backward": [i32, i64, i64, *[ptr] * 4, *[real] * 4],
+        "snn_lif_box_forward": [i64, i64, *[ptr] * 5, *[real] * 4, i32],
+        "snn_lif_box_backward": [i32, i64, i64, *[ptr] * 4, *[real] * 5, i32],
+        "snn_lif_refrac_forward": [i64, i64, *[ptr] * 11, *[real] * 6],
+        "snn_lif_refrac_backward": [i32, i64, i64, *[ptr] * 8, *[real] * 7],
+        "snn_lsnn_forward": [i64, i64, *[ptr] * 10, *[real] * 7],
+        "snn_lsnn_backward": [i32, i64, i64, *[ptr] * 7, *[real] * 7],
+        "snn_lif_ex_begin": [ptr],
+        "snn_lif_ex_step": [ptr, i64],
+        "snn_lif_ex_backward": [i32, i64, i64, *[ptr] * 6, *[real] * 6],
+        "snn_lif_adex_begin": [ptr],
+        "snn_lif_adex_step": [ptr, i64],
+        "snn_lif_adex_backward": [i32, i64, i64, *[ptr] * 7, *[real] * 9],
     }
 
 
