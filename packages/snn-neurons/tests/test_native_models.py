@@ -540,3 +540,13 @@ def test_libm_exp_would_not_be_bitwise(monkeypatch, dtype):
     assert torch.equal(seq_fn("lif_ex")(xs, state, p)[1].v, reference)
     monkeypatch.setattr(_sequence, "torch", LibmTorch())
     assert not torch.equal(seq_fn("lif_ex")(xs, state, p)[1].v, reference)
+
+
+def test_second_derivatives_raise_instead_of_being_wrong():
+    """The C adjoint builds no graph: differentiating it again must fail loudly."""
+    xs = drive((10, 2, 3), torch.float64, seed=16)
+    state = initial_state("lsnn", (2, 3), torch.float64)
+    outs, final = seq_fn("lsnn")(xs, state, params("lsnn", "tanh"))
+    (g,) = torch.autograd.grad(weighted_loss(outs, final), xs, create_graph=True)
+    with pytest.raises(RuntimeError, match="differentiate twice"):
+        g.sum().backward()

@@ -24,6 +24,7 @@ from typing import Any, NamedTuple
 
 import torch
 from torch import Tensor
+from torch.autograd.function import once_differentiable
 
 from ._build import library
 from ._common import SUFFIX, fresh_grad, ptr, runnable, sqrt_pi
@@ -136,6 +137,7 @@ class NativeSequence(torch.autograd.Function):
         return (outs, *final)
 
     @staticmethod
+    @once_differentiable  # the C adjoint builds no graph: a second derivative raises instead of being wrong
     def backward(ctx: Any, g_outs: Tensor | None, *g_state: Tensor | None) -> Any:
         model: Model = ctx.model
         plan: Plan = ctx.plan
