@@ -67,7 +67,9 @@ def refrac_forward_kernel(
     v_th = tl.load(v_th_ptr + offs, mask=mask, other=0.0)
     v_reset = tl.load(v_reset_ptr + offs, mask=mask, other=0.0)
     rho_reset = tl.load(rho_reset_ptr + offs, mask=mask, other=0.0)
-    first = tl.zeros([BLOCK], dtype=tl.int32) + steps  # no spike yet
+    # no spike yet; not tl.zeros, a jit function of triton's standard library (compiled-mode if triton
+    # was imported before TRITON_INTERPRET was set)
+    first = offs.to(tl.int32) * 0 + steps
     for t in range(steps):
         at = t * n + offs
         j = i + tl.load(xs_ptr + at, mask=mask, other=0.0)
