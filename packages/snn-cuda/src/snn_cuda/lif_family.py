@@ -148,8 +148,8 @@ class _ExpLIF(torch.autograd.Function):
         values = (dt * p.tau_mem_inv, -dt * p.tau_syn_inv, p.v_leak, p.v_th, p.v_reset, p.delta_T)
         a, c, v_leak, v_th, v_reset, delta = (full(value, shape, dtype, device) for value in values)
         if adapt:
-            values = (dt * p.tau_ada_inv, p.adaptation_current, p.adaptation_spike)
-            d, coupling, jump = (full(value, shape, dtype, device) for value in values)
+            adaptation = (dt * p.tau_ada_inv, p.adaptation_current, p.adaptation_spike)
+            d, coupling, jump = (full(value, shape, dtype, device) for value in adaptation)
         else:  # never read by the kernels
             d = coupling = jump = a
         xs = xs.contiguous()
@@ -181,7 +181,7 @@ class _ExpLIF(torch.autograd.Function):
         k = _kernels()
         k.exp_lif_backward_kernel[grid(n)](
             g_zs.contiguous(), v1s, table, g_xs, g_v.contiguous(), g_i.contiguous(),
-            g_w.contiguous() if ctx.adapt else a, v_start, a, c, d, v_th, v_reset, delta, coupling, jump,
+            a if g_w is None else g_w.contiguous(), v_start, a, c, d, v_th, v_reset, delta, coupling, jump,
             alpha_tensor(code, ctx.alpha, v1s), *g0, n, v1s.shape[0], ADAPT=ctx.adapt, SURROGATE=code,
             LIBDEVICE=not k.INTERPRETED, BLOCK=BLOCK, **launch_options(a.device),
         )  # fmt: skip
