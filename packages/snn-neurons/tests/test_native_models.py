@@ -325,7 +325,7 @@ def test_parameter_types_round_as_the_step_does(model, kind, dtype):
 
 
 def test_in_place_parameter_change_is_seen():
-    p = params("lsnn")
+    p = params("lsnn")._replace(v_th=torch.tensor(1.0))  # our own tensor, not the shared default
     xs = drive((40, 2, 5), torch.float32, seed=10)
     state = initial_state("lsnn", (2, 5), torch.float32)
     before = seq_fn("lsnn")(xs, state, p)[0]
