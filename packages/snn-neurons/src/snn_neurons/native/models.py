@@ -7,7 +7,9 @@ parameter that is not one CPU number (per-neuron tensors), one that requires gra
 without a C derivative (a plugin's, ``logistic``), a state that is not a full-shape tensor of the
 input's dtype, other dtypes than float32/float64, ``torch.func`` transforms, a user-defined
 ``reset_method`` of LIF box. ``lif_ex``/``lif_adex`` also need contiguous input and state: their step
-keeps torch's ``exp`` (see :mod:`._sequence`), whose rounding depends on the memory order.
+keeps torch's ``exp`` (see :mod:`._sequence`) over contiguous buffers, and torch does not promise
+that its vectorised loop and its remainder loop round alike, so the step's ``exp`` must visit the
+elements in the same memory order.
 
 Constants are computed with the step's own expressions (``dt * p.tau_mem_inv`` in the parameter's
 type, then rounded to the input's dtype by ctypes as torch rounds a 0-dim operand).
