@@ -233,3 +233,11 @@ def test_disabled_by_environment_variable():
     env = {**os.environ, "SNN_DISABLE_NATIVE": "1"}
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "None", "_LIFSequenceBackward"]
+
+
+def test_second_derivative_raises_instead_of_returning_zero():
+    xs = drive((10, 2, 3), torch.float64)
+    zs, final = lif_feed_forward_sequence(xs, start((2, 3), torch.float64), LIFParameters(), backend="cpu")
+    (g,) = torch.autograd.grad(weighted_loss(zs, final), xs, create_graph=True)
+    with pytest.raises(RuntimeError, match="differentiate twice"):
+        torch.autograd.grad(g.sum(), xs)

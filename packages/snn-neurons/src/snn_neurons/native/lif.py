@@ -12,6 +12,7 @@ from typing import Any, NamedTuple
 
 import torch
 from torch import Tensor
+from torch.autograd.function import once_differentiable
 
 from ._build import library
 from ._common import SUFFIX, PlanCache, fresh_grad, ptr, runnable, scalar, scalars, sqrt_pi, surrogate_kind
@@ -98,6 +99,7 @@ class _NativeLIF(torch.autograd.Function):
         return zs, v_last, i_last
 
     @staticmethod
+    @once_differentiable  # the C backward records no graph: a second derivative raises, never a silent zero
     def backward(ctx: Any, g_zs: Tensor | None, g_v: Tensor | None, g_i: Tensor | None) -> Any:
         (v1s,) = ctx.saved_tensors
         plan: _Plan = ctx.plan
