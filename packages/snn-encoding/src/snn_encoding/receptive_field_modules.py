@@ -71,6 +71,9 @@ class SpatialReceptiveField2d(nn.Module):
         torch.Size([1, 1, 1, 1])
     """
 
+    rf_parameters: Tensor
+    _weights: Tensor
+
     def __init__(
         self,
         in_channels: int,
@@ -118,6 +121,9 @@ class _FieldsFromShapes(nn.Module):
     """Convolution with fields rebuilt in every ``forward`` from ``_rf_parameters()`` (``submodule`` holds the rest)."""
 
     submodule: SpatialReceptiveField2d
+    scales: Tensor
+    angles: Tensor
+    ratios: Tensor
 
     def _add_shape_values(self, name: str, value: Tensor, optimize: bool) -> None:
         """Store ``value`` as parameter ``name`` when ``optimize``, else as a non-persistent buffer."""
@@ -179,6 +185,8 @@ class ParameterizedSpatialReceptiveField2d(_FieldsFromShapes):
     :class:`SpatialReceptiveField2d`.
     """
 
+    initial_parameters: Tensor
+
     def __init__(
         self,
         in_channels: int,
@@ -207,7 +215,7 @@ class ParameterizedSpatialReceptiveField2d(_FieldsFromShapes):
         return torch.cat([shape, self.initial_parameters[:, 3:]], 1)
 
 
-class _NeuronModelMissingError(UnknownComponentError, ImportError):
+class _NeuronModelMissingError(UnknownComponentError, ImportError):  # type: ignore[misc]
     """The default neuron of :class:`TemporalReceptiveField` (snn-neurons' ``LIBoxCell``) cannot be imported.
 
     Both an :class:`snn_core.UnknownComponentError` (like the LIF encoders' missing-model error) and
