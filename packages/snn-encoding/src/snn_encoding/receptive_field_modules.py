@@ -291,7 +291,7 @@ class TemporalReceptiveField(nn.Module):
     The inverse time constants are geometrically spaced (Lindeberg 2016):
 
     $$ \tau^{-1}_k = \frac{1/\Delta t}{\sigma_k}, \qquad
-       \sigma = \mathrm{temporal\_scale\_distribution}(K, \sigma_{min}, \sigma_{max}, c),
+       \sigma = \mathrm{temporal\_scale\_distribution}(K, \mathrm{min\_scale}, \mathrm{max\_scale}, c),
        \quad k = 1..K $$
 
     stored as one trainable ``nn.Parameter`` ``ps`` of shape ``[K, shape[0], 1, ...]`` (float32; one
