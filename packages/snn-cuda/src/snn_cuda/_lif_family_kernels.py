@@ -57,6 +57,7 @@ def refrac_forward_kernel(
     v_reset_ptr, rho_reset_ptr, v_out_ptr, i_out_ptr, rho_out_ptr, n, steps, BLOCK: tl.constexpr,
 ):  # fmt: skip
     offs = tl.program_id(0).to(tl.int64) * BLOCK + tl.arange(0, BLOCK)
+    n64 = offs * 0 + n  # row stride in int64: t * n in int32 overflows past 2**31 elements
     mask = offs < n
     v = tl.load(v_ptr + offs, mask=mask, other=0.0)
     i = tl.load(i_ptr + offs, mask=mask, other=0.0)
@@ -71,7 +72,7 @@ def refrac_forward_kernel(
     # was imported before TRITON_INTERPRET was set)
     first = offs.to(tl.int32) * 0 + steps
     for t in range(steps):
-        at = t * n + offs
+        at = t * n64 + offs
         j = i + tl.load(xs_ptr + at, mask=mask, other=0.0)
         v1 = v + a * ((v_leak - v) + j)
         i = j + c * j
@@ -109,6 +110,7 @@ def refrac_backward_kernel(
     $\bar x = \bar i = a\bar v_1 + (1 + c)\bar i'$.
     """
     offs = tl.program_id(0).to(tl.int64) * BLOCK + tl.arange(0, BLOCK)
+    n64 = offs * 0 + n  # row stride in int64: t * n in int32 overflows past 2**31 elements
     mask = offs < n
     alpha = tl.load(alpha_ptr)
     g_v = tl.load(g_v_ptr + offs, mask=mask, other=0.0)
@@ -123,14 +125,14 @@ def refrac_backward_kernel(
     rho_reset = tl.load(rho_reset_ptr + offs, mask=mask, other=0.0)
     keep = 1.0 - a
     decay = 1.0 + c
-    last = (steps - 1) * n + offs
+    last = (steps - 1) * n64 + offs
     v1 = tl.load(v1s_ptr + last, mask=mask, other=0.0)
     rho = tl.load(rhos_ptr + last, mask=mask, other=0.0)
     for step in range(steps):
         t = steps - 1 - step
-        at = t * n + offs
+        at = t * n64 + offs
         # the step before (step 0 again for t = 0, unused): gives the voltage entering this step
-        before = tl.maximum(t - 1, 0) * n + offs
+        before = tl.maximum(t - 1, 0) * n64 + offs
         v1_prev = tl.load(v1s_ptr + before, mask=mask, other=0.0)
         rho_prev = tl.load(rhos_ptr + before, mask=mask, other=0.0)
         held = tl.where(first < t, v_reset, v0)
@@ -169,6 +171,7 @@ def exp_lif_forward_kernel(
 ):  # fmt: skip
     """Exponential LIF, or with ``ADAPT`` the adaptive one (adaptation current ``w``; ``w_*`` unused otherwise)."""
     offs = tl.program_id(0).to(tl.int64) * BLOCK + tl.arange(0, BLOCK)
+    n64 = offs * 0 + n  # row stride in int64: t * n in int32 overflows past 2**31 elements
     mask = offs < n
     v = tl.load(v_ptr + offs, mask=mask, other=0.0)
     i = tl.load(i_ptr + offs, mask=mask, other=0.0)
@@ -184,7 +187,7 @@ def exp_lif_forward_kernel(
         coupling = tl.load(coupling_ptr + offs, mask=mask, other=0.0)
         jump = tl.load(jump_ptr + offs, mask=mask, other=0.0)
     for t in range(steps):
-        at = t * n + offs
+        at = t * n64 + offs
         j = i + tl.load(xs_ptr + at, mask=mask, other=0.0)
         e = delta * exp_of(quotient(v - v_th, delta), LIBDEVICE)
         drive = ((v_leak - v) + e) + j
@@ -218,6 +221,7 @@ def exp_lif_backward_kernel(
     + d A_c \bar w'$, $\bar w = (1 - d)\bar w' - a\bar v_1$ (the $w$ terms only with ``ADAPT``).
     """
     offs = tl.program_id(0).to(tl.int64) * BLOCK + tl.arange(0, BLOCK)
+    n64 = offs * 0 + n  # row stride in int64: t * n in int32 overflows past 2**31 elements
     mask = offs < n
     alpha = tl.load(alpha_ptr)
     g_v = tl.load(g_v_ptr + offs, mask=mask, other=0.0)
@@ -234,11 +238,11 @@ def exp_lif_backward_kernel(
         coupling = tl.load(coupling_ptr + offs, mask=mask, other=0.0)
         jump = tl.load(jump_ptr + offs, mask=mask, other=0.0)
     decay = 1.0 + c
-    v1 = tl.load(v1s_ptr + (steps - 1) * n + offs, mask=mask, other=0.0)
+    v1 = tl.load(v1s_ptr + (steps - 1) * n64 + offs, mask=mask, other=0.0)
     for step in range(steps):
         t = steps - 1 - step
-        at = t * n + offs
-        v1_prev = tl.load(v1s_ptr + tl.maximum(t - 1, 0) * n + offs, mask=mask, other=0.0)  # t = 0: unused
+        at = t * n64 + offs
+        v1_prev = tl.load(v1s_ptr + tl.maximum(t - 1, 0) * n64 + offs, mask=mask, other=0.0)  # t = 0: unused
         v_in = tl.where(t > 0, tl.where(v1_prev > v_th, v_reset, v1_prev), v0)
         x = v1 - v_th
         s = surrogate(x, alpha, table_ptr, at, mask, SURROGATE)

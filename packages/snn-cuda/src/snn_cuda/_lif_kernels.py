@@ -50,6 +50,7 @@ def lif_forward_kernel(
     BLOCK: tl.constexpr,
 ):
     offs = tl.program_id(0).to(tl.int64) * BLOCK + tl.arange(0, BLOCK)
+    n64 = offs * 0 + n  # row stride in int64: t * n in int32 overflows past 2**31 elements
     mask = offs < n
     v = tl.load(v_ptr + offs, mask=mask, other=0.0)
     i = tl.load(i_ptr + offs, mask=mask, other=0.0)
@@ -59,7 +60,7 @@ def lif_forward_kernel(
     v_th = tl.load(v_th_ptr + offs, mask=mask, other=0.0)
     v_reset = tl.load(v_reset_ptr + offs, mask=mask, other=0.0)
     for t in range(steps):
-        at = t * n + offs
+        at = t * n64 + offs
         x = tl.load(xs_ptr + at, mask=mask, other=0.0)
         j = i + x
         v1 = v + a * ((v_leak - v) + j)
@@ -93,6 +94,7 @@ def lif_backward_kernel(
     BLOCK: tl.constexpr,
 ):
     offs = tl.program_id(0).to(tl.int64) * BLOCK + tl.arange(0, BLOCK)
+    n64 = offs * 0 + n  # row stride in int64: t * n in int32 overflows past 2**31 elements
     mask = offs < n
     gv = tl.load(gv_ptr + offs, mask=mask, other=0.0)
     alpha = tl.load(alpha_ptr)
@@ -105,7 +107,7 @@ def lif_backward_kernel(
     decay = 1.0 + c
     for step in range(steps):
         t = steps - 1 - step
-        at = t * n + offs
+        at = t * n64 + offs
         v1 = tl.load(v1s_ptr + at, mask=mask, other=0.0)
         gz = tl.load(gzs_ptr + at, mask=mask, other=0.0)
         x = v1 - v_th

@@ -28,6 +28,7 @@ def li_forward_kernel(
     BLOCK: tl.constexpr,
 ):
     offs = tl.program_id(0).to(tl.int64) * BLOCK + tl.arange(0, BLOCK)
+    n64 = offs * 0 + n  # row stride in int64: t * n in int32 overflows past 2**31 elements
     mask = offs < n
     v = tl.load(v_ptr + offs, mask=mask, other=0.0)
     i = tl.load(i_ptr + offs, mask=mask, other=0.0)
@@ -35,7 +36,7 @@ def li_forward_kernel(
     c = tl.load(c_ptr + offs, mask=mask, other=0.0)
     v_leak = tl.load(v_leak_ptr + offs, mask=mask, other=0.0)
     for t in range(steps):
-        at = t * n + offs
+        at = t * n64 + offs
         j = i + tl.load(xs_ptr + at, mask=mask, other=0.0)
         v = v + a * ((v_leak - v) + j)
         i = j + c * j
@@ -49,6 +50,7 @@ def li_backward_kernel(
     g_out_ptr, g_xs_ptr, g_v_ptr, g_i_ptr, a_ptr, c_ptr, g_v0_ptr, g_i0_ptr, n, steps, BLOCK: tl.constexpr
 ):
     offs = tl.program_id(0).to(tl.int64) * BLOCK + tl.arange(0, BLOCK)
+    n64 = offs * 0 + n  # row stride in int64: t * n in int32 overflows past 2**31 elements
     mask = offs < n
     g_v = tl.load(g_v_ptr + offs, mask=mask, other=0.0)
     g_i = tl.load(g_i_ptr + offs, mask=mask, other=0.0)
@@ -57,7 +59,7 @@ def li_backward_kernel(
     keep = 1.0 - a
     decay = 1.0 + c
     for step in range(steps):
-        at = (steps - 1 - step) * n + offs
+        at = (steps - 1 - step) * n64 + offs
         u = tl.load(g_out_ptr + at, mask=mask, other=0.0) + g_v
         g_i = a * u + decay * g_i
         tl.store(g_xs_ptr + at, g_i, mask=mask)
@@ -73,6 +75,7 @@ def iaf_forward_kernel(
 ):  # fmt: skip
     """IAF (``v1 = v + x``) or LIF box (``v1 = v + a ((x + v_leak) - v)``), value or subtractive reset."""
     offs = tl.program_id(0).to(tl.int64) * BLOCK + tl.arange(0, BLOCK)
+    n64 = offs * 0 + n  # row stride in int64: t * n in int32 overflows past 2**31 elements
     mask = offs < n
     v = tl.load(v_ptr + offs, mask=mask, other=0.0)
     a = tl.load(a_ptr + offs, mask=mask, other=0.0)
@@ -80,7 +83,7 @@ def iaf_forward_kernel(
     v_th = tl.load(v_th_ptr + offs, mask=mask, other=0.0)
     v_reset = tl.load(v_reset_ptr + offs, mask=mask, other=0.0)
     for t in range(steps):
-        at = t * n + offs
+        at = t * n64 + offs
         x = tl.load(xs_ptr + at, mask=mask, other=0.0)
         if LEAKY:
             v1 = v + a * ((x + v_leak) - v)
@@ -102,6 +105,7 @@ def iaf_backward_kernel(
     LEAKY: tl.constexpr, SUBTRACT: tl.constexpr, SURROGATE: tl.constexpr, BLOCK: tl.constexpr,
 ):  # fmt: skip
     offs = tl.program_id(0).to(tl.int64) * BLOCK + tl.arange(0, BLOCK)
+    n64 = offs * 0 + n  # row stride in int64: t * n in int32 overflows past 2**31 elements
     mask = offs < n
     g_v = tl.load(g_v_ptr + offs, mask=mask, other=0.0)
     alpha = tl.load(alpha_ptr)
@@ -109,7 +113,7 @@ def iaf_backward_kernel(
     v_th = tl.load(v_th_ptr + offs, mask=mask, other=0.0)
     v_reset = tl.load(v_reset_ptr + offs, mask=mask, other=0.0)
     for step in range(steps):
-        at = (steps - 1 - step) * n + offs
+        at = (steps - 1 - step) * n64 + offs
         v1 = tl.load(v1s_ptr + at, mask=mask, other=0.0)
         g_z = tl.load(g_zs_ptr + at, mask=mask, other=0.0)
         x = v1 - v_th
@@ -134,6 +138,7 @@ def lsnn_forward_kernel(
     v_reset_ptr, beta_ptr, v_out_ptr, i_out_ptr, b_out_ptr, n, steps, BLOCK: tl.constexpr,
 ):  # fmt: skip
     offs = tl.program_id(0).to(tl.int64) * BLOCK + tl.arange(0, BLOCK)
+    n64 = offs * 0 + n  # row stride in int64: t * n in int32 overflows past 2**31 elements
     mask = offs < n
     v = tl.load(v_ptr + offs, mask=mask, other=0.0)
     i = tl.load(i_ptr + offs, mask=mask, other=0.0)
@@ -146,7 +151,7 @@ def lsnn_forward_kernel(
     v_reset = tl.load(v_reset_ptr + offs, mask=mask, other=0.0)
     beta = tl.load(beta_ptr + offs, mask=mask, other=0.0)
     for t in range(steps):
-        at = t * n + offs
+        at = t * n64 + offs
         v1 = v + a * ((v_leak - v) + i)
         i1 = i + c * i
         b1 = b + d * (v_th - b)
@@ -169,6 +174,7 @@ def lsnn_backward_kernel(
     SURROGATE: tl.constexpr, BLOCK: tl.constexpr,
 ):  # fmt: skip
     offs = tl.program_id(0).to(tl.int64) * BLOCK + tl.arange(0, BLOCK)
+    n64 = offs * 0 + n  # row stride in int64: t * n in int32 overflows past 2**31 elements
     mask = offs < n
     g_v = tl.load(g_v_ptr + offs, mask=mask, other=0.0)
     alpha = tl.load(alpha_ptr)
@@ -180,7 +186,7 @@ def lsnn_backward_kernel(
     v_reset = tl.load(v_reset_ptr + offs, mask=mask, other=0.0)
     beta = tl.load(beta_ptr + offs, mask=mask, other=0.0)
     for step in range(steps):
-        at = (steps - 1 - step) * n + offs
+        at = (steps - 1 - step) * n64 + offs
         v1 = tl.load(v1s_ptr + at, mask=mask, other=0.0)
         b1 = tl.load(b1s_ptr + at, mask=mask, other=0.0)
         g_z = tl.load(g_zs_ptr + at, mask=mask, other=0.0)
