@@ -17,6 +17,11 @@ states not shaped like one step of the input, a dual layer whose final states co
 (a NaN reached its sign splits: the call is repeated with the loop), inside ``torch.compile`` tracing and under ``torch.func`` transforms. The backward pass is
 first-order only (no double backward). Without gradients (``torch.no_grad()``, or nothing requiring
 grad) only the forward loop runs and nothing is kept.
+
+On CPU the single-membrane, non-recurrent layers with ``sigmoid4x`` (or no firing) and no quantizer
+run compiled C loops instead (:mod:`snn_tracelayers.native`, same outputs bit for bit, same
+autograd node, with ``ctx.native`` true); ``SNN_DISABLE_NATIVE=1`` or
+``snn_tracelayers.native.sequence.ENABLED = False`` keeps them on this torch path.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from ..native import sequence as native_sequence
 from .forward import run_forward
 from .function import FusedTraceSequence
 from .plan import FusedPlan, fusable_arguments, make_plan
@@ -80,7 +86,10 @@ def fused_trace_sequence(
     tensors = [states[k] for k in plan.state_names] + [params[k] for k in plan.param_names]
     if not (torch.is_grad_enabled() and any(t.requires_grad for t in (xs, *tensors))):
         with torch.no_grad():
-            outs, final, _ = run_forward(plan, xs, states, params, save=False)
+            if native_sequence.supports(plan, xs, states, params):  # compiled CPU loop, same numbers
+                outs, final, _ = native_sequence.forward(plan, xs, states, params, keep=False)
+            else:
+                outs, final, _ = run_forward(plan, xs, states, params, save=False)
     else:
         outs, *values = FusedTraceSequence.apply(plan, xs, *tensors)
         final = dict(zip(plan.state_names, values))

@@ -1,0 +1,233 @@
+/* Whole-sequence loops of the non-dual, non-recurrent trace layers (LI, LIEMA, LIB, LIT, LITS and their
+ * S variants) for CPU tensors, called through ctypes (no Python, no torch headers).
+ *
+ * Every expression repeats the rounding steps of snn_tracelayers.functional.trace_step in the same
+ * order; the file is compiled with -ffp-contract=off, so no multiply-add is fused and the forward pass
+ * is bit-identical to the step loop. Arrays are contiguous: inputs, states and saved values are
+ * [T, n] rows (n = batch * width), parameters [width] (a scalar parameter is repeated width times).
+ *
+ * The one transcendental is sigmoid4x's exp. torch evaluates sigmoid(v) = 1 / (1 + exp(0 - v)) with
+ * its vectorised exp (SLEEF) over whole blocks of 2 * lanes elements and libm's exp on the remainder
+ * of each thread's chunk, and the two round differently on some inputs. exp_block() reproduces that
+ * split and calls the very SLEEF function torch calls (its address comes from Python), so the values
+ * are torch's own.
+ */
+#include <math.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define TRACE_VECTOR_EXP 1
+
+typedef __m512 (*exp_f32x16)(__m512);
+typedef __m256 (*exp_f32x8)(__m256);
+typedef __m512d (*exp_f64x8)(__m512d);
+typedef __m256d (*exp_f64x4)(__m256d);
+
+__attribute__((target("avx512f"))) static void exp_f32_avx512(void *fn, float *b, int64_t count)
+{
+    exp_f32x16 f = (exp_f32x16)fn;
+    for (int64_t i = 0; i < count; i += 16) _mm512_storeu_ps(b + i, f(_mm512_loadu_ps(b + i)));
+}
+__attribute__((target("avx2"))) static void exp_f32_avx2(void *fn, float *b, int64_t count)
+{
+    exp_f32x8 f = (exp_f32x8)fn;
+    for (int64_t i = 0; i < count; i += 8) _mm256_storeu_ps(b + i, f(_mm256_loadu_ps(b + i)));
+}
+__attribute__((target("avx512f"))) static void exp_f64_avx512(void *fn, double *b, int64_t count)
+{
+    exp_f64x8 f = (exp_f64x8)fn;
+    for (int64_t i = 0; i < count; i += 8) _mm512_storeu_pd(b + i, f(_mm512_loadu_pd(b + i)));
+}
+__attribute__((target("avx2"))) static void exp_f64_avx2(void *fn, double *b, int64_t count)
+{
+    exp_f64x4 f = (exp_f64x4)fn;
+    for (int64_t i = 0; i < count; i += 4) _mm256_storeu_pd(b + i, f(_mm256_loadu_pd(b + i)));
+}
+#else
+#define TRACE_VECTOR_EXP 0
+#endif
+
+/* torch's CPU capability, as _build.capability() codes it */
+enum { CAP_SCALAR = 0, CAP_AVX2 = 1, CAP_AVX512 = 2 };
+/* firing kinds of fused.plan */
+enum { FIRE_NONE = 0, FIRE_BINARY = 1, FIRE_TERNARY = 2 };
+/* flag bits */
+enum { FLAG_SYNAPSE = 1, FLAG_EMA = 2, FLAG_SCALED = 4 };
+
+/* exp in place over b[0:n], split as torch splits it: chunks of `chunk` elements (one per thread),
+ * in each the leading whole blocks of `block` elements through `fn` (vector), the rest through libm. */
+#define DEFINE_EXP_BLOCK(T, SUFFIX, EXP, LANES512, LANES256)                                        \
+static void exp_block_##SUFFIX(int cap, void *fn, T *b, int64_t n, int64_t chunk)                  \
+{                                                                                                   \
+    for (int64_t c0 = 0; c0 < n; c0 += chunk) {                                                     \
+        int64_t len = n - c0 < chunk ? n - c0 : chunk, v = 0;                                      \
+        if (TRACE_VECTOR_EXP && cap == CAP_AVX512 && fn) {                                          \
+            v = len - len % (2 * LANES512);                                                         \
+            EXP_VEC_512_##SUFFIX(fn, b + c0, v);                                                    \
+        } else if (TRACE_VECTOR_EXP && cap == CAP_AVX2 && fn) {                                     \
+            v = len - len % (2 * LANES256);                                                         \
+            EXP_VEC_256_##SUFFIX(fn, b + c0, v);                                                    \
+        }                                                                                           \
+        for (int64_t k = c0 + v; k < c0 + len; ++k) b[k] = EXP(b[k]);                               \
+    }                                                                                               \
+}
+
+#if TRACE_VECTOR_EXP
+#define EXP_VEC_512_f32 exp_f32_avx512
+#define EXP_VEC_256_f32 exp_f32_avx2
+#define EXP_VEC_512_f64 exp_f64_avx512
+#define EXP_VEC_256_f64 exp_f64_avx2
+#else
+#define EXP_VEC_512_f32(fn, b, v) ((void)0)
+#define EXP_VEC_256_f32(fn, b, v) ((void)0)
+#define EXP_VEC_512_f64(fn, b, v) ((void)0)
+#define EXP_VEC_256_f64(fn, b, v) ((void)0)
+#endif
+
+DEFINE_EXP_BLOCK(float, f32, expf, 16, 8)
+DEFINE_EXP_BLOCK(double, f64, exp, 8, 4)
+
+#define DEFINE_TRACE(T, SUFFIX)                                                                    \
+/* sigmoid4x over x[0:n] into out, as torch.sigmoid(4 * x) computes it (used by the self-check) */ \
+void snn_trace_sigmoid4x_##SUFFIX(int cap, void *fn, int64_t chunk, const T *x, T *out, int64_t n) \
+{                                                                                                   \
+    for (int64_t k = 0; k < n; ++k) out[k] = -(x[k] * (T)4);                                        \
+    exp_block_##SUFFIX(cap, fn, out, n, chunk);                                                     \
+    for (int64_t k = 0; k < n; ++k) out[k] = (T)1 / ((T)1 + out[k]);                                \
+}                                                                                                   \
+                                                                                                    \
+/* T steps. syn/mem hold the initial states on entry and the final ones on exit; e1, e2 are n-sized \
+ * scratch rows. saved_* may be NULL (inference): saved_mem/saved_syn the states after each step,  \
+ * saved_fp/saved_fn the ternary f(u+), f(u-) per step. */                                          \
+void snn_trace_forward_##SUFFIX(int64_t steps, int64_t batch, int64_t width, int firing, int flags, \
+        const T *restrict xs, T *restrict syn, T *restrict mem, T *restrict outs,                   \
+        T *restrict saved_syn, T *restrict saved_mem, T *restrict saved_fp, T *restrict saved_fn,   \
+        T *restrict e1, T *restrict e2, const T *restrict alpha, const T *restrict beta,            \
+        const T *restrict th, const T *restrict nth, const T *restrict bias,                        \
+        const T *restrict ps, const T *restrict ns, int cap, void *fn, int64_t chunk)               \
+{                                                                                                   \
+    const int synapse = flags & FLAG_SYNAPSE, ema = flags & FLAG_EMA, scaled = flags & FLAG_SCALED; \
+    const int64_t n = batch * width;                                                                \
+    for (int64_t t = 0; t < steps; ++t) {                                                           \
+        const T *restrict x = xs + t * n;                                                           \
+        T *restrict out = outs + t * n;                                                             \
+        for (int64_t b = 0, k = 0; b < batch; ++b) {                                                \
+            for (int64_t j = 0; j < width; ++j, ++k) {                                              \
+                T drive = x[k];                                                                     \
+                if (synapse) {                                                                      \
+                    drive = syn[k] * alpha[j] + x[k] * ((T)1 - alpha[j]);                           \
+                    syn[k] = drive;                                                                 \
+                }                                                                                   \
+                T delta = ema ? drive * ((T)1 - beta[j]) : drive;                                   \
+                T m = mem[k] * beta[j] + delta;                                                     \
+                mem[k] = m;                                                                         \
+                if (firing == FIRE_NONE) {                                                          \
+                    out[k] = m;                                                                     \
+                } else if (firing == FIRE_BINARY) {                                                 \
+                    e1[k] = -(((m - th[j]) + bias[j]) * (T)4);                                      \
+                } else {                                                                            \
+                    e1[k] = -(((m - th[j]) + bias[j]) * (T)4);                                      \
+                    e2[k] = -((((-nth[j]) - m) - bias[j]) * (T)4);                                  \
+                }                                                                                   \
+            }                                                                                       \
+        }                                                                                           \
+        if (firing != FIRE_NONE) {                                                                  \
+            exp_block_##SUFFIX(cap, fn, e1, n, chunk);                                              \
+            if (firing == FIRE_TERNARY) exp_block_##SUFFIX(cap, fn, e2, n, chunk);                  \
+            for (int64_t b = 0, k = 0; b < batch; ++b) {                                            \
+                for (int64_t j = 0; j < width; ++j, ++k) {                                          \
+                    T fp = (T)1 / ((T)1 + e1[k]);                                                   \
+                    if (firing == FIRE_BINARY) {                                                    \
+                        out[k] = fp;                                                                \
+                        mem[k] = mem[k] - fp * th[j];                                               \
+                    } else {                                                                        \
+                        T fneg = (T)1 / ((T)1 + e2[k]);                                             \
+                        T zn = -fneg;                                                               \
+                        mem[k] = (mem[k] - fp * th[j]) - zn * nth[j];                               \
+                        out[k] = scaled ? fp * ps[j] + zn * ns[j] : fp + zn;                        \
+                        if (saved_fp) { saved_fp[t * n + k] = fp; saved_fn[t * n + k] = fneg; }     \
+                    }                                                                               \
+                }                                                                                   \
+            }                                                                                       \
+        }                                                                                           \
+        if (saved_mem) memcpy(saved_mem + t * n, mem, (size_t)n * sizeof(T));                       \
+        if (saved_syn && synapse) memcpy(saved_syn + t * n, syn, (size_t)n * sizeof(T));            \
+    }                                                                                               \
+}                                                                                                   \
+                                                                                                    \
+/* The adjoint of the forward loop, backwards in time (fused.backward's recursion, non-dual). g_mem \
+ * and g_syn hold the final states' gradients on entry and the initial states' on exit; g_outs may  \
+ * be NULL. acc (NULL: no parameter gradient) is 8 rows of n per-element sums over time: alpha,     \
+ * beta, then binary: bias, rho*z; ternary: u+, -u-, rho*z+, rho*z-, then the scales' o*z+, o*z-. */ \
+void snn_trace_backward_##SUFFIX(int64_t steps, int64_t batch, int64_t width, int firing, int flags, \
+        const T *restrict xs, const T *restrict syn0, const T *restrict mem0,                       \
+        const T *restrict saved_syn, const T *restrict saved_mem, const T *restrict outs,           \
+        const T *restrict saved_fp, const T *restrict saved_fn, const T *restrict g_outs,           \
+        T *restrict g_xs, T *restrict g_syn, T *restrict g_mem, T *restrict acc,                    \
+        const T *restrict alpha, const T *restrict beta, const T *restrict th,                      \
+        const T *restrict nth, const T *restrict ps, const T *restrict ns)                          \
+{                                                                                                   \
+    const int synapse = flags & FLAG_SYNAPSE, ema = flags & FLAG_EMA, scaled = flags & FLAG_SCALED; \
+    const int64_t n = batch * width;                                                                \
+    T *restrict a_alpha = acc, *restrict a_beta = acc ? acc + n : NULL;                             \
+    T *restrict a_0 = acc ? acc + 2 * n : NULL, *restrict a_1 = acc ? acc + 3 * n : NULL;           \
+    T *restrict a_2 = acc ? acc + 4 * n : NULL, *restrict a_3 = acc ? acc + 5 * n : NULL;           \
+    T *restrict a_4 = acc ? acc + 6 * n : NULL, *restrict a_5 = acc ? acc + 7 * n : NULL;           \
+    for (int64_t t = steps - 1; t >= 0; --t) {                                                      \
+        const T *restrict x = xs + t * n;                                                           \
+        const T *restrict prev_mem = t > 0 ? saved_mem + (t - 1) * n : mem0;                        \
+        const T *restrict prev_syn = synapse ? (t > 0 ? saved_syn + (t - 1) * n : syn0) : NULL;     \
+        const T *restrict drive = synapse ? saved_syn + t * n : x;                                  \
+        const T *restrict g = g_outs ? g_outs + t * n : NULL;                                       \
+        T *restrict gx = g_xs + t * n;                                                              \
+        for (int64_t b = 0, k = 0; b < batch; ++b) {                                                \
+            for (int64_t j = 0; j < width; ++j, ++k) {                                              \
+                T after = g_mem[k];                                                                 \
+                T ao = g ? g[k] : (T)0;                                                             \
+                T am;                                                                               \
+                if (firing == FIRE_NONE) {                                                          \
+                    am = after + ao;                                                                \
+                } else if (firing == FIRE_BINARY) {                                                 \
+                    T f = outs[t * n + k];                                                          \
+                    T au = (ao - after * th[j]) * ((T)1 - f) * f * (T)4;                            \
+                    am = after + au;                                                                \
+                    if (acc) { a_0[k] += au; a_1[k] += after * f; }                                 \
+                } else {                                                                            \
+                    T fp = saved_fp[t * n + k], fneg = saved_fn[t * n + k];                         \
+                    T aop = scaled ? ao * ps[j] : ao, aon = scaled ? ao * ns[j] : ao;               \
+                    T aup = (aop - after * th[j]) * ((T)1 - fp) * fp * (T)4;                        \
+                    T bun = (aon - after * nth[j]) * ((T)1 - fneg) * fneg * (T)4;                   \
+                    am = after + (aup + bun);                                                       \
+                    if (acc) {                                                                      \
+                        a_0[k] += aup; a_1[k] += bun;                                               \
+                        a_2[k] += after * fp; a_3[k] += after * -fneg;                              \
+                        if (scaled) { a_4[k] += ao * fp; a_5[k] += ao * -fneg; }                    \
+                    }                                                                               \
+                }                                                                                   \
+                if (acc) a_beta[k] += am * (ema ? prev_mem[k] - drive[k] : prev_mem[k]);            \
+                T a_delta = ema ? am * ((T)1 - beta[j]) : am;                                       \
+                g_mem[k] = am * beta[j];                                                            \
+                if (synapse) {                                                                      \
+                    T a_s = a_delta + g_syn[k];                                                     \
+                    gx[k] = a_s * ((T)1 - alpha[j]);                                                \
+                    if (acc) a_alpha[k] += a_s * (prev_syn[k] - x[k]);                              \
+                    g_syn[k] = a_s * alpha[j];                                                      \
+                } else {                                                                            \
+                    gx[k] = a_delta;                                                                \
+                }                                                                                   \
+            }                                                                                       \
+        }                                                                                           \
+    }                                                                                               \
+}
+
+DEFINE_TRACE(float, f32)
+DEFINE_TRACE(double, f64)
+
+/* 1 when the vector exp of exp_block() is compiled in (x86-64), else 0 (libm only). */
+int snn_trace_vector_exp(void) { return TRACE_VECTOR_EXP; }
+
+/* The version of this interface; the loader refuses a library with another one. */
+int snn_trace_native_abi(void) { return 1; }

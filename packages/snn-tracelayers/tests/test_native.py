@@ -1,0 +1,297 @@
+"""The compiled CPU loops of snn_tracelayers.native: bit-identical forward, torch-fused gradients, dispatch."""
+
+from __future__ import annotations
+
+import doctest
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+import torch
+
+import snn_core
+import snn_tracelayers as st
+from snn_tracelayers import native
+from snn_tracelayers.fused import fused_trace_sequence
+from snn_tracelayers.native import _build
+from snn_tracelayers.native import sequence as native_sequence
+
+if not native.available():
+    pytest.skip(
+        f"snn-tracelayers native library unavailable: {native.build_error()}", allow_module_level=True
+    )
+
+SUPPORTED = ["LI", "LIEMA", "LIB", "LIT", "LITS", "SLI", "SLIEMA", "SLIB", "SLIT", "SLITS"]
+SHAPES = [(1, 1, 4), (1, 3, 5), (17, 1, 6), (40, 4, 7), (12, 5), (9, 2, 3, 5)]
+DTYPES = [torch.float32, torch.float64]
+TOL = {torch.float32: (1e-5, 1e-6), torch.float64: (1e-12, 1e-12)}  # vs the torch fused path
+LOOP_TOL = {torch.float32: (1e-4, 1e-5), torch.float64: (1e-10, 1e-10)}  # vs the step loop (test_fused)
+
+
+def make(name: str, n: int, dtype: torch.dtype, seed: int = 0, scalar: bool = False, **kw) -> st.TraceLayer:
+    """A layer with parameters moved away from their defaults (rank 0 with ``scalar``)."""
+    cls = getattr(st, name)
+    ranks = {f"{d.name}_rank": 0 for d in cls.recipe.params} if scalar else {}
+    layer = cls(n, **ranks, **kw).to(dtype)
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for p in layer.parameters():
+            p.add_(torch.randn(p.shape, generator=gen, dtype=dtype) * 0.3)
+    return layer
+
+
+def case(name: str, shape: tuple, dtype: torch.dtype, seed: int = 0, scalar: bool = False):
+    layer = make(name, shape[-1], dtype, seed, scalar)
+    gen = torch.Generator().manual_seed(seed + 1)
+    xs = (torch.randn(shape, generator=gen, dtype=dtype) * 2).requires_grad_(True)
+    states = {
+        k: (torch.randn(shape[1:], generator=gen, dtype=dtype) * 0.5).requires_grad_(True)
+        for k in layer.recipe.states
+    }
+    return layer, xs, states
+
+
+def run(layer, xs, states, *, fused: bool = True, enabled: bool = True):
+    old = native_sequence.ENABLED
+    native_sequence.ENABLED = enabled
+    try:
+        return st.trace_sequence(xs, states, layer.trace_params(), layer.trace_config(), fused=fused)
+    finally:
+        native_sequence.ENABLED = old
+
+
+def grads(layer, xs, states, outs, final):
+    gen = torch.Generator().manual_seed(99)
+    loss = (outs * torch.randn(outs.shape, generator=gen, dtype=outs.dtype)).sum()
+    for i, k in enumerate(sorted(final)):
+        loss = loss + (final[k] * (i + 2)).sum()
+    inputs = [xs, *states.values(), *layer.parameters()]
+    return torch.autograd.grad(loss, inputs, allow_unused=True)
+
+
+def assert_bitwise(a, b) -> None:
+    outs_a, final_a = a
+    outs_b, final_b = b
+    assert torch.equal(outs_a, outs_b)
+    assert sorted(final_a) == sorted(final_b)
+    for k in final_a:
+        assert torch.equal(final_a[k], final_b[k]), k
+
+
+@pytest.mark.parametrize("name", SUPPORTED)
+@pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
+@pytest.mark.parametrize("shape", SHAPES, ids=lambda s: "x".join(map(str, s)))
+def test_forward_bitwise_and_gradients(name: str, dtype: torch.dtype, shape: tuple) -> None:
+    layer, xs, states = case(name, shape, dtype, seed=len(shape) + shape[0])
+    nat = run(layer, xs, states)
+    assert nat[0].grad_fn is not None and nat[0].grad_fn.native is True
+    loop = run(layer, xs, states, fused=False)
+    torch_fused = run(layer, xs, states, enabled=False)
+    assert torch_fused[0].grad_fn.native is False
+    assert_bitwise(nat, loop)
+    assert_bitwise(nat, torch_fused)
+    g_nat = grads(layer, xs, states, *nat)
+    g_torch = grads(layer, xs, states, *torch_fused)
+    g_loop = grads(layer, xs, states, *loop)
+    rtol, atol = TOL[dtype]
+    lrtol, latol = LOOP_TOL[dtype]
+    assert len(g_nat) == 1 + len(states) + len(list(layer.parameters()))
+    for i, (a, b, c) in enumerate(zip(g_nat, g_torch, g_loop)):
+        assert a is not None and b is not None, i
+        torch.testing.assert_close(a, b, rtol=rtol, atol=atol, msg=f"input {i} vs torch fused")
+        torch.testing.assert_close(a, c, rtol=lrtol, atol=latol, msg=f"input {i} vs step loop")
+
+
+@pytest.mark.parametrize("name", ["LIB", "LITS", "SLIT", "SLIEMA"])
+@pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
+def test_scalar_parameters(name: str, dtype: torch.dtype) -> None:
+    layer, xs, states = case(name, (30, 3, 4), dtype, seed=5, scalar=True)
+    assert all(p.dim() == 0 for p in layer.trace_params().values())
+    nat, torch_fused = run(layer, xs, states), run(layer, xs, states, enabled=False)
+    assert nat[0].grad_fn.native
+    assert_bitwise(nat, run(layer, xs, states, fused=False))
+    assert_bitwise(nat, torch_fused)
+    rtol, atol = TOL[dtype]
+    for a, b in zip(grads(layer, xs, states, *nat), grads(layer, xs, states, *torch_fused)):
+        torch.testing.assert_close(a, b, rtol=rtol, atol=atol)
+
+
+def test_only_some_inputs_require_grad() -> None:
+    layer, xs, states = case("SLITS", (20, 2, 6), torch.float64, seed=3)
+    x = xs.detach().requires_grad_(True)
+    frozen = {k: v.detach() for k, v in states.items()}
+    for p in layer.parameters():
+        p.requires_grad_(False)
+    nat, ref = run(layer, x, frozen), run(layer, x, frozen, enabled=False)
+    assert nat[0].grad_fn.native
+    (ga,) = torch.autograd.grad(nat[0].sum(), x)
+    (gb,) = torch.autograd.grad(ref[0].sum(), x)
+    torch.testing.assert_close(ga, gb, rtol=1e-12, atol=1e-12)
+    # a gradient from the final state only (no gradient arrives at the outputs)
+    nat, ref = run(layer, x, frozen), run(layer, x, frozen, enabled=False)
+    (ga,) = torch.autograd.grad(nat[1]["mem"].sum(), x)
+    (gb,) = torch.autograd.grad(ref[1]["mem"].sum(), x)
+    torch.testing.assert_close(ga, gb, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", SUPPORTED)
+def test_no_grad_inference_runs_native_and_matches(name: str, monkeypatch) -> None:
+    calls = []
+    original = native_sequence.forward
+
+    def counting(*args, **kwargs):
+        calls.append(kwargs.get("keep"))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(native_sequence, "forward", counting)
+    layer, xs, states = case(name, (25, 3, 5), torch.float32, seed=7)
+    with torch.no_grad():
+        got = fused_trace_sequence(xs, states, layer.trace_params(), layer.trace_config())
+        expected = run(layer, xs, states, fused=False)
+    assert calls == [False]
+    assert got[0].grad_fn is None
+    assert_bitwise(got, expected)
+
+
+def test_layer_sequence_uses_native_and_matches_steps() -> None:
+    loop_layer, seq_layer = make("SLIT", 6, torch.float32, 4), make("SLIT", 6, torch.float32, 4)
+    xs = torch.randn(30, 2, 6, generator=torch.Generator().manual_seed(8))
+    xa, xb = xs.clone().requires_grad_(True), xs.clone().requires_grad_(True)
+    expected = torch.stack([loop_layer(x) for x in xa.unbind(0)])
+    got = seq_layer.sequence(xb)
+    assert got.grad_fn.next_functions[0][0].native  # under the layer's movedim back from working layout
+    assert torch.equal(got, expected)
+    for k in loop_layer.state_names:
+        assert torch.equal(getattr(seq_layer, k), getattr(loop_layer, k)), k
+    more = torch.randn(5, 2, 6, generator=torch.Generator().manual_seed(9))
+    expected = torch.cat((expected, torch.stack([loop_layer(x) for x in more.unbind(0)])))
+    got = torch.cat((got, seq_layer.sequence(more)))
+    assert torch.equal(got, expected)
+    got.sum().backward()
+    expected.sum().backward()
+    torch.testing.assert_close(xb.grad, xa.grad, rtol=1e-4, atol=1e-5)
+    for (n, a), (_, b) in zip(seq_layer.named_parameters(), loop_layer.named_parameters()):
+        torch.testing.assert_close(a.grad, b.grad, rtol=1e-4, atol=1e-4, msg=n)
+
+
+@pytest.mark.parametrize(
+    ("name", "kwargs", "why"),
+    [
+        ("DLIB", {}, "dual"),
+        ("DSLIT", {}, "dual"),
+        ("RLIB", {}, "recurrent"),
+        ("SRLITS", {}, "recurrent"),
+        ("LIB", {"quant_fn": snn_core.round_ste()}, "quantizer"),
+        ("LIT", {"spike_fn": "super"}, "spike function"),
+    ],
+)
+def test_unsupported_layers_run_the_torch_fused_path(name: str, kwargs: dict, why: str) -> None:
+    layer = make(name, 5, torch.float32, 2, **kwargs)
+    gen = torch.Generator().manual_seed(4)
+    xs = torch.randn(10, 3, 5, generator=gen).requires_grad_(True)
+    states = {k: torch.zeros(3, 5) for k in layer.recipe.states}
+    outs, _ = run(layer, xs, states)
+    assert outs.grad_fn.native is False, why
+    assert torch.equal(outs, run(layer, xs, states, fused=False)[0])
+
+
+def test_non_contiguous_input_falls_back_for_firing_but_not_for_li() -> None:
+    for name, native_expected in (("LIB", False), ("SLITS", False), ("LI", True), ("SLIEMA", True)):
+        layer = make(name, 5, torch.float64, 1)
+        base = torch.randn(5, 10, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(2))
+        xs = base.permute(1, 2, 0).requires_grad_(True)  # [T, B, N], not contiguous
+        states = {k: torch.zeros(3, 5, dtype=torch.float64) for k in layer.recipe.states}
+        outs, final = run(layer, xs, states)
+        assert outs.grad_fn.native is native_expected, name
+        assert_bitwise((outs, final), run(layer, xs, states, fused=False))
+
+
+def test_switches_and_other_devices_fall_back() -> None:
+    layer, xs, states = case("LIB", (8, 2, 4), torch.float32)
+    assert run(layer, xs, states, enabled=False)[0].grad_fn.native is False
+    plan = st.fused.make_plan(layer.trace_config())
+    half = {k: v.detach().half() for k, v in states.items()}
+    assert not native.supports(plan, xs.detach().half(), half, layer.trace_params())
+    empty = torch.zeros(4, 0, 4)
+    assert not native.supports(plan, empty, {"mem": torch.zeros(0, 4)}, layer.trace_params())
+
+
+def test_large_steps_follow_torchs_thread_chunks() -> None:
+    """Steps above torch's grain size: sigmoid's vector blocks restart at each thread's chunk."""
+    threads = torch.get_num_threads()
+    try:
+        for count in sorted({1, 2, 3}):
+            torch.set_num_threads(count)
+            for name, dtype in (("LIB", torch.float32), ("LIT", torch.float64)):
+                layer, xs, states = case(name, (3, 41, 1001), dtype, seed=count)
+                nat = run(layer, xs, states)
+                assert nat[0].grad_fn.native
+                assert_bitwise(nat, run(layer, xs, states, fused=False))
+    finally:
+        torch.set_num_threads(threads)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
+def test_c_sigmoid4x_equals_torch_on_many_values(dtype: torch.dtype) -> None:
+    assert _build.sigmoid_ready(dtype)
+    lib, kernel = _build.library(), _build.exp_kernel(dtype)
+    run_c = getattr(lib, f"snn_trace_sigmoid4x_{'f32' if dtype == torch.float32 else 'f64'}")
+    gen = torch.Generator().manual_seed(0)
+    values = torch.cat(
+        [
+            torch.randn(100_000, generator=gen, dtype=dtype) * 3,
+            (torch.rand(100_000, generator=gen, dtype=dtype) - 0.5) * 60,
+        ]
+    )
+    for size in (200_000, 100_003, 31, 17):
+        x = values[:size].contiguous()
+        out = torch.empty_like(x)
+        run_c(kernel.cap, kernel.fn, size, x.data_ptr(), out.data_ptr(), size)
+        assert torch.equal(out, torch.sigmoid(x * 4)), size
+
+
+def test_second_derivative_raises() -> None:
+    layer, xs, states = case("LIB", (6, 2, 3), torch.float64)
+    outs, _ = run(layer, xs, states)
+    assert outs.grad_fn.native
+    (g,) = torch.autograd.grad(outs.pow(2).sum(), xs, create_graph=True)
+    with pytest.raises(RuntimeError):
+        g.sum().backward()
+
+
+@pytest.mark.parametrize("capability", ["avx2", "default"])
+def test_other_cpu_capabilities(capability: str) -> None:
+    """torch's AVX2 and scalar sigmoid kernels, selected with ATEN_CPU_CAPABILITY in a fresh process."""
+    script = textwrap.dedent(
+        """
+        import torch, snn_tracelayers as st
+        from snn_tracelayers.native import _build
+        assert torch.backends.cpu.get_cpu_capability().lower() == "{cap}", torch.backends.cpu.get_cpu_capability()
+        for dtype in (torch.float32, torch.float64):
+            assert _build.sigmoid_ready(dtype)
+            for name in ("LIB", "SLITS"):
+                layer = getattr(st, name)(37).to(dtype)
+                xs = (torch.randn(20, 3, 37, dtype=dtype) * 2).requires_grad_(True)
+                states = {{k: torch.zeros(3, 37, dtype=dtype) for k in layer.recipe.states}}
+                a = st.trace_sequence(xs, states, layer.trace_params(), layer.trace_config())
+                b = st.trace_sequence(xs, states, layer.trace_params(), layer.trace_config(), fused=False)
+                assert a[0].grad_fn.native and torch.equal(a[0], b[0])
+                assert all(torch.equal(a[1][k], b[1][k]) for k in a[1])
+        print("ok")
+        """
+    ).format(cap=capability)
+    env = dict(os.environ, ATEN_CPU_CAPABILITY=capability)
+    result = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300
+    )
+    if "AssertionError" in result.stderr and "get_cpu_capability" in result.stderr:
+        pytest.skip(f"this CPU cannot run torch's {capability} kernels")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "ok"
+
+
+def test_docstring_examples() -> None:
+    failures, _ = doctest.testmod(native, verbose=False)
+    assert failures == 0
