@@ -5,13 +5,17 @@
                                       [--threads N] [--json PATH]
 
 For each layer one training step is forward + backward of ``(outputs * w).sum()`` over a time-first
-input ``[T, B, N]`` (gradients for the input and every parameter), timed three ways in this process,
-interleaved round by round so that load from other processes hits all three alike:
+input ``[T, B, N]`` (gradients for the input and every parameter), timed four ways in this process,
+interleaved round by round so that load from other processes hits all of them alike:
 
 * ``step loop``: ``T`` calls of the layer, ``torch.stack`` of the outputs (traceTorch's usage);
 * ``sequence (loop)``: ``snn_tracelayers.trace_sequence(..., fused=False)``, the step function
   looped over ``xs.unbind(0)`` (what ``layer.sequence`` did before the fused path);
-* ``fused``: ``layer.sequence(xs)``, one autograd node for all steps.
+* ``fused (torch)``: ``layer.sequence(xs)`` with the compiled loops switched off
+  (``snn_tracelayers.native.sequence.ENABLED = False``): one autograd node, torch operators per step;
+* ``fused``: ``layer.sequence(xs)`` as it runs by default: the compiled C loops of
+  ``snn_tracelayers.native`` where they apply (CPU, LI/LIB/LIT/LITS families with or without ``S``,
+  ``sigmoid4x``, no quantizer), else the same as ``fused (torch)``.
 
 Prints a markdown table of medians (milliseconds) and speed-ups over the step loop, and with
 ``--json PATH`` writes the raw numbers.
@@ -30,8 +34,9 @@ import torch
 
 import snn_core
 import snn_tracelayers as st
+from snn_tracelayers.native import sequence as native_sequence
 
-MODES = ("step loop", "sequence (loop)", "fused")
+MODES = ("step loop", "sequence (loop)", "fused (torch)", "fused")
 
 
 def make_layer(name: str, neurons: int, quant: bool) -> st.TraceLayer:
@@ -59,7 +64,13 @@ def training_step(
             states = {k: getattr(layer, k) for k in layer.state_names}
             outs, _ = st.trace_sequence(x, states, layer.trace_params(), layer.trace_config(), fused=False)
         else:
-            outs = layer.sequence(x)
+            native_sequence.ENABLED = mode == "fused"
+            try:
+                outs = layer.sequence(x)
+                (outs * weight).sum().backward()
+            finally:
+                native_sequence.ENABLED = True
+            return
         (outs * weight).sum().backward()
 
     return run
@@ -90,15 +101,15 @@ def table(results: list[dict[str, object]], args: argparse.Namespace) -> str:
         f"training step (forward + backward), B={args.batch}, T={args.steps}, N={args.neurons}{quant}, "
         f"{torch.get_num_threads()} threads, median of {args.reps} (ms)",
         "",
-        "| layer | step loop | sequence (loop) | fused | fused speed-up vs step loop |",
-        "|---|---|---|---|---|",
+        "| layer | step loop | sequence (loop) | fused (torch) | fused | fused vs step loop | fused vs fused (torch) |",
+        "|---|---|---|---|---|---|---|",
     ]
     for result in results:
         m = result["median_ms"]
         assert isinstance(m, dict)
         lines.append(
-            f"| {result['layer']} | {m['step loop']:.1f} | {m['sequence (loop)']:.1f} | {m['fused']:.1f} | "
-            f"{m['step loop'] / m['fused']:.2f}x |"
+            f"| {result['layer']} | {m['step loop']:.1f} | {m['sequence (loop)']:.1f} | {m['fused (torch)']:.1f} | "
+            f"{m['fused']:.1f} | {m['step loop'] / m['fused']:.2f}x | {m['fused (torch)'] / m['fused']:.2f}x |"
         )
     return "\n".join(lines)
 

@@ -132,7 +132,9 @@ def forward(
         kernel.fn if kernel is not None else None,
         sigmoid_chunk(n),
     )
-    final = {"syn": syn, "mem": mem} if plan.synapse else {"mem": mem}
+    final = {"mem": mem}
+    if syn is not None:
+        final["syn"] = syn
     return outs, final, saved
 
 

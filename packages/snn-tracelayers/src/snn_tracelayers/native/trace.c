@@ -102,7 +102,8 @@ void snn_trace_sigmoid4x_##SUFFIX(int cap, void *fn, int64_t chunk, const T *x, 
 /* T steps. syn/mem hold the initial states on entry and the final ones on exit; e1, e2 are n-sized \
  * scratch rows. saved_* may be NULL (inference): saved_mem/saved_syn the states after each step,  \
  * saved_fp/saved_fn the ternary f(u+), f(u-) per step. */                                          \
-void snn_trace_forward_##SUFFIX(int64_t steps, int64_t batch, int64_t width, int firing, int flags, \
+static inline __attribute__((always_inline)) void trace_forward_##SUFFIX(                        \
+        int64_t steps, int64_t batch, int64_t width, const int firing, const int flags,             \
         const T *restrict xs, T *restrict syn, T *restrict mem, T *restrict outs,                   \
         T *restrict saved_syn, T *restrict saved_mem, T *restrict saved_fp, T *restrict saved_fn,   \
         T *restrict e1, T *restrict e2, const T *restrict alpha, const T *restrict beta,            \
@@ -162,7 +163,8 @@ void snn_trace_forward_##SUFFIX(int64_t steps, int64_t batch, int64_t width, int
  * and g_syn hold the final states' gradients on entry and the initial states' on exit; g_outs may  \
  * be NULL. acc (NULL: no parameter gradient) is 8 rows of n per-element sums over time: alpha,     \
  * beta, then binary: bias, rho*z; ternary: u+, -u-, rho*z+, rho*z-, then the scales' o*z+, o*z-. */ \
-void snn_trace_backward_##SUFFIX(int64_t steps, int64_t batch, int64_t width, int firing, int flags, \
+static inline __attribute__((always_inline)) void trace_backward_##SUFFIX(                       \
+        int64_t steps, int64_t batch, int64_t width, const int firing, const int flags,             \
         const T *restrict xs, const T *restrict syn0, const T *restrict mem0,                       \
         const T *restrict saved_syn, const T *restrict saved_mem, const T *restrict outs,           \
         const T *restrict saved_fp, const T *restrict saved_fn, const T *restrict g_outs,           \
@@ -223,8 +225,54 @@ void snn_trace_backward_##SUFFIX(int64_t steps, int64_t batch, int64_t width, in
     }                                                                                               \
 }
 
+/* One copy of a loop per (firing, flags) with both as compile-time constants, so that the compiler
+ * drops the branches from the inner loops and can vectorise them. */
+#define TRACE_CASES(FN, ...)                                                                        \
+    switch (firing * 8 + flags) {                                                                   \
+    case 0: FN(0, 0, __VA_ARGS__); break;   case 1: FN(0, 1, __VA_ARGS__); break;                   \
+    case 2: FN(0, 2, __VA_ARGS__); break;   case 3: FN(0, 3, __VA_ARGS__); break;                   \
+    case 8: FN(1, 0, __VA_ARGS__); break;   case 9: FN(1, 1, __VA_ARGS__); break;                   \
+    case 10: FN(1, 2, __VA_ARGS__); break;  case 11: FN(1, 3, __VA_ARGS__); break;                  \
+    case 16: FN(2, 0, __VA_ARGS__); break;  case 17: FN(2, 1, __VA_ARGS__); break;                  \
+    case 18: FN(2, 2, __VA_ARGS__); break;  case 19: FN(2, 3, __VA_ARGS__); break;                  \
+    case 20: FN(2, 4, __VA_ARGS__); break;  case 21: FN(2, 5, __VA_ARGS__); break;                  \
+    case 22: FN(2, 6, __VA_ARGS__); break;  case 23: FN(2, 7, __VA_ARGS__); break;                  \
+    default: break;                                                                                 \
+    }
+
+#define EXPORT_TRACE(T, SUFFIX)                                                                    \
+void snn_trace_forward_##SUFFIX(int64_t steps, int64_t batch, int64_t width, int firing, int flags, \
+        const T *xs, T *syn, T *mem, T *outs, T *saved_syn, T *saved_mem, T *saved_fp, T *saved_fn, \
+        T *e1, T *e2, const T *alpha, const T *beta, const T *th, const T *nth, const T *bias,       \
+        const T *ps, const T *ns, int cap, void *fn, int64_t chunk)                                 \
+{                                                                                                   \
+    _Pragma("GCC diagnostic push") _Pragma("GCC diagnostic ignored \"-Wunused-parameter\"")         \
+    TRACE_CASES(FORWARD_CASE_##SUFFIX, steps, batch, width, xs, syn, mem, outs, saved_syn,          \
+                saved_mem, saved_fp, saved_fn, e1, e2, alpha, beta, th, nth, bias, ps, ns, cap, fn, \
+                chunk)                                                                              \
+    _Pragma("GCC diagnostic pop")                                                                   \
+}                                                                                                   \
+                                                                                                    \
+void snn_trace_backward_##SUFFIX(int64_t steps, int64_t batch, int64_t width, int firing, int flags, \
+        const T *xs, const T *syn0, const T *mem0, const T *saved_syn, const T *saved_mem,          \
+        const T *outs, const T *saved_fp, const T *saved_fn, const T *g_outs, T *g_xs, T *g_syn,    \
+        T *g_mem, T *acc, const T *alpha, const T *beta, const T *th, const T *nth, const T *ps,    \
+        const T *ns)                                                                                \
+{                                                                                                   \
+    TRACE_CASES(BACKWARD_CASE_##SUFFIX, steps, batch, width, xs, syn0, mem0, saved_syn, saved_mem,  \
+                outs, saved_fp, saved_fn, g_outs, g_xs, g_syn, g_mem, acc, alpha, beta, th, nth, ps, \
+                ns)                                                                                 \
+}
+
+#define FORWARD_CASE_f32(F, G, steps, batch, width, ...) trace_forward_f32(steps, batch, width, F, G, __VA_ARGS__)
+#define FORWARD_CASE_f64(F, G, steps, batch, width, ...) trace_forward_f64(steps, batch, width, F, G, __VA_ARGS__)
+#define BACKWARD_CASE_f32(F, G, steps, batch, width, ...) trace_backward_f32(steps, batch, width, F, G, __VA_ARGS__)
+#define BACKWARD_CASE_f64(F, G, steps, batch, width, ...) trace_backward_f64(steps, batch, width, F, G, __VA_ARGS__)
+
 DEFINE_TRACE(float, f32)
 DEFINE_TRACE(double, f64)
+EXPORT_TRACE(float, f32)
+EXPORT_TRACE(double, f64)
 
 /* 1 when the vector exp of exp_block() is compiled in (x86-64), else 0 (libm only). */
 int snn_trace_vector_exp(void) { return TRACE_VECTOR_EXP; }
