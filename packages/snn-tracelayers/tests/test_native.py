@@ -233,6 +233,23 @@ def test_large_steps_follow_torchs_thread_chunks() -> None:
         torch.set_num_threads(threads)
 
 
+def test_large_multithreaded_steps_need_the_openmp_split(monkeypatch) -> None:
+    """Under another parallel backend torch may chunk differently: such steps run the torch path."""
+    monkeypatch.setattr(_build, "_state", {"openmp": False})
+    threads = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        layer, xs, states = case("LIB", (3, 41, 1001), torch.float32, seed=5)  # 41041 elements per step
+        assert run(layer, xs, states)[0].grad_fn.native is False
+        layer, xs, states = case("LIB", (3, 4, 101), torch.float32, seed=5)  # one chunk: still native
+        assert run(layer, xs, states)[0].grad_fn.native is True
+        torch.set_num_threads(1)
+        layer, xs, states = case("LIB", (3, 41, 1001), torch.float32, seed=5)  # one thread: one chunk
+        assert run(layer, xs, states)[0].grad_fn.native is True
+    finally:
+        torch.set_num_threads(threads)
+
+
 @pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
 def test_c_sigmoid4x_equals_torch_on_many_values(dtype: torch.dtype) -> None:
     assert _build.sigmoid_ready(dtype)

@@ -28,6 +28,7 @@ __all__ = [
     "build_error",
     "exp_kernel",
     "library",
+    "openmp_split",
     "sigmoid_chunk",
     "sigmoid_ready",
 ]
@@ -118,6 +119,20 @@ def exp_kernel(dtype: torch.dtype) -> ExpKernel | None:
                         kernel = None
         _kernels[dtype] = kernel
     return _kernels[dtype]
+
+
+def openmp_split() -> bool:
+    """Whether torch runs its parallel loops on OpenMP, whose even split :func:`sigmoid_chunk` mirrors.
+
+    Other parallel backends (TBB, torch's native thread pool) chunk differently, so on them the loop
+    runs only steps that torch computes as one chunk.
+    """
+    if "openmp" not in _state:
+        _state["openmp"] = "parallel backend: OpenMP" in torch.__config__.parallel_info()
+    return _state["openmp"]
+
+
+_state: dict[str, bool] = {}
 
 
 def sigmoid_chunk(n: int) -> int:

@@ -17,7 +17,7 @@ from torch import Tensor
 
 from ..fused.backward import _reduce
 from ..fused.plan import BINARY, NONE, TERNARY, FusedPlan
-from ._build import exp_kernel, library, sigmoid_chunk, sigmoid_ready
+from ._build import exp_kernel, library, openmp_split, sigmoid_chunk, sigmoid_ready
 
 __all__ = ["ENABLED", "backward", "forward", "supports"]
 
@@ -60,6 +60,8 @@ def supports(plan: FusedPlan, xs: Tensor, states: dict[str, Tensor], params: dic
         return False
     if library() is None:
         return False
+    if plan.firing != NONE and sigmoid_chunk(xs[0].numel()) < xs[0].numel() and not openmp_split():
+        return False  # a multi-threaded torch sigmoid whose chunking the loop does not know
     return plan.firing == NONE or sigmoid_ready(xs.dtype)
 
 
