@@ -114,8 +114,8 @@ def canonical_state_key(key: str) -> str:
 def _layer_device(layer: Layer) -> torch.device | None:
     for tensor in layer.parameters():
         return tensor.device
-    for tensor in layer.buffers():
-        return tensor.device
+    for buffer in layer.buffers():
+        return buffer.device
     return None
 
 

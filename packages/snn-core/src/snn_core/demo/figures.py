@@ -116,6 +116,8 @@ def threshold_of(network: Any) -> float | None:
     hidden = getattr(network, "hidden", None)
     p = getattr(hidden, "p", None)
     value = getattr(p, "v_th", None) if p is not None else getattr(hidden, "threshold", None)
+    if value is None:
+        return None
     try:
         return float(value.detach().float().mean()) if isinstance(value, Tensor) else float(value)
     except (TypeError, ValueError):

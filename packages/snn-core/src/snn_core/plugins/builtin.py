@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from torch import Tensor
+
 from .. import surrogates as s
 from .hookspecs import hookimpl
 from .specs import ThresholdSpec
 
 #: method name -> (threshold function, summary); Norse's method names plus traceTorch's sigmoid4x
-THRESHOLDS = {
+THRESHOLDS: dict[str, tuple[Callable[..., Tensor], str]] = {
     "super": (s.super_fn, "SuperSpike: 1/(alpha|x|+1)^2 surrogate"),
     "tanh": (s.heavi_tanh_fn, "1 - tanh^2(alpha x) surrogate"),
     "heavi_erfc": (s.heavi_erfc_fn, "2/sqrt(pi) exp(-(alpha x)^2) surrogate"),

@@ -371,12 +371,12 @@ class _Builder:
                     )
                     return
                 collected[kind][item.name] = item
-        for kind, items in collected.items():
-            for name, spec in items.items():
+        for kind, specs in collected.items():
+            for name, spec in specs.items():
                 self.specs[kind][name] = spec
                 self.providers[kind][name] = info.name
-            if items:
-                info.components[kind] = sorted(items)
+            if specs:
+                info.components[kind] = sorted(specs)
         self.plugins.append(info)
 
 

@@ -210,8 +210,10 @@ class KernelSpec:
                 raise ValueError(f"KernelSpec.{attr} must be a non-empty string, got {getattr(self, attr)!r}")
 
 
+_AnySpec = ThresholdSpec | NeuronSpec | EncoderSpec | PlasticitySpec | LayerSpec | KernelSpec
+
 #: hook name -> (registry attribute, spec class)
-SPEC_KINDS: dict[str, tuple[str, type]] = {
+SPEC_KINDS: dict[str, tuple[str, type[_AnySpec]]] = {
     "snn_register_thresholds": ("thresholds", ThresholdSpec),
     "snn_register_neurons": ("neurons", NeuronSpec),
     "snn_register_encoders": ("encoders", EncoderSpec),
