@@ -15,6 +15,7 @@ and ``"lif_mc"`` / ``"lif_mc_refrac"`` use :class:`~snn_neurons.LIFMCParameters`
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -130,7 +131,7 @@ initial_states = {
 @snn_core.hookimpl
 def snn_register_neurons() -> list[snn_core.NeuronSpec]:
     """Every feed-forward neuron model of snn-neurons, with its fused whole-sequence path where one exists."""
-    table = [
+    table: list[tuple[str, Callable[..., Any], type, type, str]] = [
         (
             "lif",
             F.lif_feed_forward_step,

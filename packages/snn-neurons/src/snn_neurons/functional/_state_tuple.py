@@ -1,6 +1,6 @@
 """Methods that make a parameter NamedTuple behave like Norse's pytree "state tuples".
 
-Assigned as class attributes in :class:`LIFParameters` and :class:`LIFBoxParameters`; they map over
+Called by the methods of :class:`LIFParameters` and :class:`LIFBoxParameters`; they map over
 the tensor fields only and leave strings, numbers and functions alone. (NamedTuples are pytree
 nodes in ``torch.utils._pytree`` already, so ``torch.compile`` and ``torch.func`` see through them.)
 """

@@ -8,7 +8,7 @@ $$ v_1 = v + (\Delta t\,\tau_{mem}^{-1})\,((x + v_{leak}) - v),\quad z = \Theta(
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import torch
 from torch import Tensor
@@ -42,12 +42,32 @@ class LIFBoxParameters(NamedTuple):
     alpha: float = torch.as_tensor(100.0)  # type: ignore[assignment]
     reset_method: ResetMethod = reset_value
 
-    broadcast = _state_tuple.broadcast
-    to = _state_tuple.to
-    cuda = _state_tuple.cuda
-    cpu = _state_tuple.cpu
-    int = _state_tuple.int_
-    float = _state_tuple.float_
+    # defs, not class attributes bound to the _state_tuple functions: type checkers accept only fields
+    # and methods in a NamedTuple body. Last, so that ``int``/``float`` do not shadow the builtins
+    # in the field annotations.
+    def broadcast(self, template: Tensor) -> LIFBoxParameters:
+        """Every single-element tensor field becomes ``torch.full_like(template, value)``."""
+        return _state_tuple.broadcast(self, template)
+
+    def to(self, *args: Any, **kwargs: Any) -> LIFBoxParameters:
+        """Every tensor field moved (or cast) with ``Tensor.to(*args, **kwargs)``."""
+        return _state_tuple.to(self, *args, **kwargs)
+
+    def cuda(self) -> LIFBoxParameters:
+        """Every tensor field on the default CUDA device."""
+        return _state_tuple.cuda(self)
+
+    def cpu(self) -> LIFBoxParameters:
+        """Every tensor field on the CPU."""
+        return _state_tuple.cpu(self)
+
+    def int(self) -> LIFBoxParameters:
+        """Every tensor field cast with ``Tensor.int()``."""
+        return _state_tuple.int_(self)
+
+    def float(self) -> LIFBoxParameters:
+        """Every tensor field cast with ``Tensor.float()``."""
+        return _state_tuple.float_(self)
 
 
 class LIFBoxFeedForwardState(NamedTuple):

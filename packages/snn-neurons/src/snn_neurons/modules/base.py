@@ -163,21 +163,20 @@ class SNN(SNNCell):
         """The shape of a state for a time-first input: ``input.shape[1:]``."""
         return tuple(input_tensor.shape[1:])
 
-    def _uses_sequence(self, input_tensor: Tensor) -> bool:
-        return (
-            self.sequence is not None
-            and not self.record_states
-            and not input_tensor.is_sparse
-            and input_tensor.is_floating_point()
-        )
+    def _sequence_for(self, input_tensor: Tensor) -> SequenceFn | None:
+        """The whole-sequence path when it applies to this call, else ``None`` (loop the step)."""
+        if self.record_states or input_tensor.is_sparse or not input_tensor.is_floating_point():
+            return None
+        return self.sequence
 
     def forward(self, input_tensor: Tensor, state: Any = None) -> tuple[Tensor, Any]:
         """Run all ``T`` steps; returns ``(outputs [T, ...], final state or recorded states)``."""
         owner = type(self).__name__
         steps = _time_steps(owner, input_tensor)
         state = self._state(input_tensor, state)
-        if self._uses_sequence(input_tensor):
-            return self.sequence(input_tensor, state, self.p, self.dt, backend=self.backend)
+        sequence = self._sequence_for(input_tensor)
+        if sequence is not None:
+            return sequence(input_tensor, state, self.p, self.dt, backend=self.backend)
         if self.backend not in ("auto", "torch"):
             raise snn_core.BackendUnavailableError(
                 f"{owner}: backend={self.backend!r} has no whole-sequence path for this call "

@@ -19,7 +19,7 @@ state fields, full-shape input, no parameter requiring grad.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import torch
@@ -71,15 +71,15 @@ class _GenericSequence(torch.autograd.Function):
         shape, dtype = xs.shape[1:], out0.dtype
         if any(not isinstance(s, Tensor) or s.shape != shape or s.dtype != dtype for s in [out0, *current]):
             raise Unfusable
-        outs = [out0]
+        step_outs = [out0]
         entering: list[list[Tensor]] = [[] for _ in current]  # state entering steps 1 .. T-1
         for x in xs.unbind(0)[1:]:
             for history, leaf in zip(entering, pytree.tree_leaves(state)):
                 history.append(leaf)
             out, state = step(x, state, p, dt)
-            outs.append(out)
+            step_outs.append(out)
         final = pytree.tree_leaves(state)
-        outs = torch.stack(outs)
+        outs = torch.stack(step_outs)
         empty = xs.new_empty((0, *shape), dtype=dtype)
         saved = [torch.stack(history) if history else empty for history in entering]
         ctx.save_for_backward(xs, *leaves, *saved)
@@ -115,6 +115,8 @@ class _GenericSequence(torch.autograd.Function):
             outputs = [out0, *pytree.tree_leaves(state1)]
             grads_out = [g_outs[0], *carried]
             pairs = [(o, g) for o, g in zip(outputs, grads_out) if o.requires_grad]
+            # allow_unused: an input the outputs do not depend on gets None
+            got: Sequence[Tensor | None]
             if pairs:
                 got = torch.autograd.grad(
                     [o for o, _ in pairs], [x0, *inputs0], [g for _, g in pairs], allow_unused=True

@@ -31,6 +31,11 @@ class Derivative:
     """``derivative(x, alpha)``: the surrogate factor of a registered threshold at every element of ``x``."""
 
     def __init__(self, spec: snn_core.ThresholdSpec) -> None:
+        if spec.derivative is None:
+            raise ValueError(
+                f"Derivative: threshold {spec.name!r} declares no derivative; "
+                f"expected a ThresholdSpec with derivative set (see surrogate_derivative)"
+            )
         self.fn = spec.fn
         self.factor: Callable[[Tensor, Any], Tensor] = spec.derivative
         self.differentiable = spec.fn is not snn_core.heaviside
