@@ -47,7 +47,7 @@ def _check_domain(domain: Any) -> float:
         raise TypeError(f"domain must be a finite number > 0, got {type(domain).__name__}: {domain!r}")
     if not math.isfinite(domain) or domain <= 0:
         raise ValueError(f"domain must be a finite number > 0, got {domain!r}")
-    return domain
+    return float(domain)
 
 
 def gaussian_kernel(size: int, c: Tensor, domain: float = 8, *, x: Any = 0.0, y: Any = 0.0) -> Tensor:
@@ -227,11 +227,12 @@ def spatial_receptive_field(
 
 def _derivative_pairs(derivatives: Any) -> list[tuple[int, int]]:
     if isinstance(derivatives, numbers.Integral) and not isinstance(derivatives, bool):
-        if derivatives < 0:
+        order = int(derivatives)
+        if order < 0:
             raise ValueError(f"derivatives must be >= 0, got {derivatives}")
-        if derivatives == 0:
+        if order == 0:
             return [(0, 0)]
-        return [(a, b) for a in range(derivatives + 1) for b in range(derivatives + 1)]
+        return [(a, b) for a in range(order + 1) for b in range(order + 1)]
     if isinstance(derivatives, Tensor):
         derivatives = derivatives.tolist()
     if isinstance(derivatives, (list, tuple)) and all(
