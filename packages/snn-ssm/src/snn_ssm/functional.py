@@ -440,6 +440,18 @@ def causal_conv_sequence(u: Tensor, buffer: Tensor, weights: Tensor, bias: Tenso
     return c, padded[num_steps - 1 :].movedim(0, -1)
 
 
+def _conv_operands(p: MambaParameters, buffer: Tensor | None) -> tuple[Tensor, Tensor, Tensor] | None:
+    """``(buffer, weights, bias)`` of the block's causal convolution, or ``None`` when ``p`` has none."""
+    if p.conv_weights is None:
+        return None
+    if p.conv_bias is None or buffer is None:
+        raise TypeError(
+            f"p.conv_weights is a tensor, so p.conv_bias and state.conv_buffer must be tensors too; got "
+            f"conv_bias={type(p.conv_bias).__name__}, conv_buffer={type(buffer).__name__}"
+        )
+    return buffer, p.conv_weights, p.conv_bias
+
+
 def _gate_and_project(y_core: Tensor, gate: Tensor, x: Tensor, p: MambaParameters) -> Tensor:
     return F.linear(y_core * F.silu(gate), p.out_proj_weight) + x
 
@@ -462,8 +474,9 @@ def mamba_step(x: Tensor, state: MambaState, p: MambaParameters) -> tuple[Tensor
     """
     main, gate = F.linear(x, p.in_proj_weight).chunk(2, dim=-1)
     buffer = state.conv_buffer
-    if p.conv_weights is not None:
-        main, buffer = causal_conv_step(main, buffer, p.conv_weights, p.conv_bias)
+    conv = _conv_operands(p, buffer)
+    if conv is not None:
+        main, buffer = causal_conv_step(main, *conv)
     main = F.silu(main)
     y_core, h = s6_step(main, state.ssm_state, p.core)
     return _gate_and_project(y_core, gate, x, p), MambaState(buffer, h)
@@ -491,8 +504,9 @@ def mamba_sequence(
     """
     main, gate = F.linear(x, p.in_proj_weight).chunk(2, dim=-1)
     buffer = state.conv_buffer
-    if p.conv_weights is not None:
-        main, buffer = causal_conv_sequence(main, buffer, p.conv_weights, p.conv_bias)
+    conv = _conv_operands(p, buffer)
+    if conv is not None:
+        main, buffer = causal_conv_sequence(main, *conv)
     main = F.silu(main)
     y_core, h = s6_sequence(main, state.ssm_state, p.core, chunk_size=chunk_size, block_size=block_size)
     return _gate_and_project(y_core, gate, x, p), MambaState(buffer, h)

@@ -441,6 +441,10 @@ class Mamba(Layer):
 
     def _write(self, state: MambaState) -> None:
         if self.conv_kernel > 1:
+            if state.conv_buffer is None:
+                raise TypeError(
+                    f"state.conv_buffer is None, expected a tensor (conv_kernel={self.conv_kernel} > 1)"
+                )
             self.conv_buffer = self._state_from_working_dim(state.conv_buffer)
         self.ssm_state = self._state_from_working_dim(state.ssm_state)
 
