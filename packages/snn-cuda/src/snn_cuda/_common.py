@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from typing import Any
 
 import torch
@@ -54,7 +55,7 @@ def _reflect_ftz_configurable() -> bool:
     return "enable_reflect_ftz" in getattr(CUDAOptions, "__dataclass_fields__", {})
 
 
-def full(value: Any, shape: torch.Size, dtype: torch.dtype, device: torch.device) -> Tensor:
+def full(value: Any, shape: Sequence[int], dtype: torch.dtype, device: torch.device) -> Tensor:
     """``value`` (number or broadcastable tensor) as a contiguous tensor of ``shape`` and ``dtype``."""
     if not isinstance(value, Tensor):  # a Python number: exact in float64, rounded once to ``dtype``
         value = torch.tensor(float(value), dtype=torch.float64)
