@@ -62,6 +62,11 @@ def trace_step(
         delta = membrane.split(drive)
     m = membrane.integrate(delta, states, params, new)
     if recipe.firing is not None:
+        if config.spike_fn is None:
+            raise TypeError(
+                f"config.spike_fn is None, expected a one-argument callable for the firing part "
+                f"{type(recipe.firing).__name__}"
+            )
         out = recipe.firing.fire(m, membrane, params, new, config.spike_fn, config.quant_fn)
     else:
         out = m

@@ -29,6 +29,8 @@ read once.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import torch
 from torch import Tensor
 
@@ -88,10 +90,14 @@ def _through_firing(plan: FusedPlan, grad: Tensor, f: Tensor, u: Tensor | None) 
     use their derivative at the saved $u$.
     """
     spike, quant = plan.spike, plan.quant
-    if spike.kind == "sigmoid4x":  # type: ignore[union-attr]
+    if spike is None:
+        raise TypeError("plan.spike is None, expected the spike rule of a firing layer")
+    if spike.kind == "sigmoid4x":
         out = torch.ops.aten.sigmoid_backward(grad, f).mul_(4)
+    elif u is None:
+        raise TypeError(f"u is None, expected the saved firing input for the {spike.kind!r} spike rule")
     else:
-        out = grad.mul_(spike.derivative(u, f))  # type: ignore[union-attr]
+        out = grad.mul_(spike.derivative(u, f))
     if quant is not None:
         dq = quant.derivative(f)
         if isinstance(dq, Tensor):
@@ -106,7 +112,7 @@ def run_backward(
     p: dict[str, Tensor],
     sv: dict[str, list[Tensor]],
     g_out: Tensor | None,
-    g_final: dict[str, Tensor | None],
+    g_final: Mapping[str, Tensor | None],
     needs: set[str],
 ) -> dict[str, Tensor]:
     """Gradients for ``"x"``, every initial state and every parameter named in ``needs``."""
@@ -118,10 +124,10 @@ def run_backward(
 
     def final_grad(*names: str) -> Tensor:
         values = [g_final.get(n) for n in names]
-        values = [
+        filled = [
             torch.zeros(step_shape, dtype=xs.dtype, device=xs.device) if v is None else v for v in values
         ]
-        return values[0] if len(values) == 1 else torch.stack(values)
+        return filled[0] if len(filled) == 1 else torch.stack(filled)
 
     def initial(*names: str) -> Tensor:
         return st[names[0]] if len(names) == 1 else torch.stack([st[n] for n in names])
@@ -153,26 +159,28 @@ def run_backward(
         theta_p, theta_n = p["pos_threshold"] * reset_scale, p["neg_threshold"] * reset_scale
         kp = p["pos_scale"] if plan.scaled else None
         kn = p["neg_scale"] if plan.scaled else None
-    mems, zs = sv["MEM"], sv.get("Z")
+    mems, zs = sv["MEM"], sv.get("Z", [])
     sums = _Sums(enabled=bool(needs))
     gx = torch.empty_like(xs, memory_format=torch.contiguous_format)
     gx_rows = gx.unbind(0)
     am_is_gx = not (dual or synapse or ema)  # then d L / d x_t is the membrane adjoint itself
-    am_next = ar_next = as_next = None
+    # adjoints carried from step t + 1; None at the last step, where the final-state gradients enter
+    am_next: Tensor | None = None
+    ar_next: Tensor | None = None
+    as_next: Tensor | None = None
 
     for t in range(steps - 1, -1, -1):
-        last = t == steps - 1
         am_out = gx_rows[t] if am_is_gx else None
-        after = gf_mem if last else am_next * beta  # d L / d (membrane after step t)
+        after = gf_mem if am_next is None else am_next * beta  # d L / d (membrane after step t)
         # d L / d o_t: the output, plus the recurrent trace of step t + 1
-        if rec and last:
-            ao = g_steps[t] + gf_o
-        elif rec and dual:
-            ao = _masked_sum(_masks(os_[t]), ar_next * one_minus_gamma).add_(g_steps[t])
-        elif rec:
-            ao = torch.addcmul(g_steps[t], ar_next, one_minus_gamma)
-        else:
+        if not rec:
             ao = g_steps[t]
+        elif ar_next is None:
+            ao = g_steps[t] + gf_o
+        elif dual:
+            ao = _masked_sum(_masks(os_[t]), ar_next * one_minus_gamma).add_(g_steps[t])
+        else:
+            ao = torch.addcmul(g_steps[t], ar_next, one_minus_gamma)
         # firing and reset
         if firing == NONE:
             am = torch.add(after, ao, out=am_out)
@@ -210,7 +218,7 @@ def run_backward(
         if rec:
             prev_r = rs[t - 1] if t > 0 else r0
             prev_o = os_[t - 1] if t > 0 else o0
-            base = gf_rec if last else ar_next * gamma
+            base = gf_rec if ar_next is None else ar_next * gamma
             if dual:
                 ar = _masked_sum(_masks(sv["RSUM"][t]), a_delta * weight).add(base)
                 sums.add("rec_weight", a_delta, sv["PNR"][t])
@@ -229,7 +237,7 @@ def run_backward(
         else:
             a_drive = a_delta
         if synapse:
-            a_s = a_drive + gf_syn if last else torch.addcmul(a_drive, alpha, as_next)
+            a_s = a_drive + gf_syn if as_next is None else torch.addcmul(a_drive, alpha, as_next)
             prev_s = ss[t - 1] if t > 0 else syn0
             if dual:
                 _masked_sum(_masks(x_steps[t]), a_s * one_minus_alpha, out=gx_rows[t])
@@ -241,15 +249,18 @@ def run_backward(
         am_next = am
 
     grads: dict[str, Tensor] = {"x": gx}
-    # initial states
+    # initial states (the loop ran: fusable_arguments sends T = 0 to the step loop)
+    assert am_next is not None
     _unpair(grads, named("mem"), am_next * beta)
     if rec:
+        assert ar_next is not None
         _unpair(grads, named("rec"), ar_next * gamma)
         if dual:
             grads["prev_output"] = _masked_sum(_masks(o0), ar_next * one_minus_gamma)
         else:
             grads["prev_output"] = ar_next * one_minus_gamma
     if synapse:
+        assert as_next is not None
         _unpair(grads, named("syn"), as_next * alpha)
     # parameters
     if not needs:
@@ -260,9 +271,9 @@ def run_backward(
         sums["pos_threshold"] = -(sums["up"] + sums.pop("rho_zp") * reset_scale)
         sums["neg_threshold"] = sums["bun"] - sums.pop("rho_zn") * reset_scale
         sums["bias"] = sums.pop("up") + sums.pop("bun")
-    for base in ("beta", "gamma", "rec_weight", "alpha"):
-        if base in sums:
-            _unpair(sums, named(base), sums.pop(base))
+    for stem in ("beta", "gamma", "rec_weight", "alpha"):
+        if stem in sums:
+            _unpair(sums, named(stem), sums.pop(stem))
     for name in plan.param_names:
         if name in needs and name in sums:
             grads[name] = _reduce(sums[name], p[name])

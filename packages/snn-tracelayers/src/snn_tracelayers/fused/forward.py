@@ -124,7 +124,6 @@ def run_forward(
         else:
             gamma, weight, r = p["gamma"], p["rec_weight"], st["rec"]
         one_minus_gamma = 1 - gamma
-    threshold = p.get("threshold")
     neg_threshold = -p["neg_threshold"] if firing == TERNARY else None
     outs = xs.new_empty(xs.shape)
 
@@ -168,9 +167,9 @@ def run_forward(
         z, zn = _fire(plan, m, p, neg_threshold, saved, row)
         if firing == BINARY:
             if dual:
-                mem = torch.sub(m2, torch.mul(z, threshold).mul_(0.5))
+                mem = torch.sub(m2, torch.mul(z, p["threshold"]).mul_(0.5))
             else:
-                mem = torch.sub(m, torch.mul(z, threshold))
+                mem = torch.sub(m, torch.mul(z, p["threshold"]))
             o = z
         else:
             add("Z", z)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Literal
 
 import torch
 from torch import Tensor
@@ -96,7 +97,7 @@ def spike_rule(fn: object) -> Elementwise | None:
     return _registered(fn)
 
 
-def quant_rule(fn: object) -> Elementwise | bool | None:
+def quant_rule(fn: object) -> Elementwise | Literal[False] | None:
     """The rule for ``quant_fn``: ``None`` for the identity, ``False`` if not fusable."""
     if fn is None:
         return None
