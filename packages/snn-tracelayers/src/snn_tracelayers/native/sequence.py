@@ -12,6 +12,8 @@ batch by torch exactly as the fused path sums them.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import torch
 from torch import Tensor
 
@@ -155,7 +157,7 @@ def backward(
     outs: Tensor,
     saved: dict[str, Tensor | None],
     g_outs: Tensor | None,
-    g_final: dict[str, Tensor | None],
+    g_final: Mapping[str, Tensor | None],
     needs: set[str],
 ) -> dict[str, Tensor]:
     """Gradients for ``"x"``, every initial state and every parameter in ``needs`` (as
