@@ -272,11 +272,12 @@ def bench(session: nox.Session) -> None:
 
 @nox.session
 def typecheck(session: nox.Session) -> None:
-    """mypy (non-strict, root pyproject config) over each package's installed sources.
+    """mypy (non-strict, root pyproject config) over each package's sources; part of CI.
 
-    Not part of CI; lists the packages that fail. ``nox -s typecheck -- snn-core`` checks one.
+    Lists the packages that fail. ``nox -s typecheck -- snn-core`` checks one. mypy is pinned: a new
+    release's checks should arrive by a deliberate bump, not break CI on their own.
     """
-    install_packages(session, DISTRIBUTIONS, "mypy>=1.10")
+    install_packages(session, DISTRIBUTIONS, "mypy==2.4.1")
     failing = []
     for distribution in session.posargs or DISTRIBUTIONS:
         try:
