@@ -52,4 +52,18 @@ SNN_DEFINE_SURROGATE(double, f64, exp, tanh, sqrt, fabs)
 /* The Heaviside forward of every threshold: 1 where x > 0, else 0 (also for NaN). */
 #define SNN_SPIKE(T, x) (((x) > 0) ? (T)1 : (T)0)
 
+/* The time loop of a whole-sequence forward: STEP(T) is one neuron's step on x = xs[t], z = zs[t]
+ * (it defines v1); with v1s it also saves v1 per step. Expects steps, n, xs, zs, v1s in scope. */
+#define SNN_FORWARD_LOOP(T, STEP)                                                                   \
+    for (int64_t t = 0; t < steps; ++t) {                                                           \
+        const T *restrict x = xs + t * n;                                                           \
+        T *restrict z = zs + t * n;                                                                 \
+        if (v1s) {                                                                                  \
+            T *restrict out = v1s + t * n;                                                          \
+            for (int64_t k = 0; k < n; ++k) { STEP(T) out[k] = v1; }                                \
+        } else {                                                                                    \
+            for (int64_t k = 0; k < n; ++k) { STEP(T) }                                             \
+        }                                                                                           \
+    }
+
 #endif

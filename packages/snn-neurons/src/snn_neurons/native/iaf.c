@@ -19,16 +19,7 @@ void snn_iaf_forward_##SUFFIX(int64_t steps, int64_t n, const T *restrict xs,   
                               T *restrict v1s, T v_th, T v_reset)                               \
 {                                                                                               \
     memcpy(v, v0, (size_t)n * sizeof(T));                                                       \
-    for (int64_t t = 0; t < steps; ++t) {                                                       \
-        const T *restrict x = xs + t * n;                                                       \
-        T *restrict z = zs + t * n;                                                             \
-        if (v1s) {                                                                              \
-            T *restrict out = v1s + t * n;                                                      \
-            for (int64_t k = 0; k < n; ++k) { IAF_STEP(T) out[k] = v1; }                        \
-        } else {                                                                                \
-            for (int64_t k = 0; k < n; ++k) { IAF_STEP(T) }                                     \
-        }                                                                                       \
-    }                                                                                           \
+    SNN_FORWARD_LOOP(T, IAF_STEP)                                                               \
 }                                                                                               \
                                                                                                 \
 static inline void iaf_backward_##SUFFIX##_kind(int kind, int64_t steps, int64_t n,              \

@@ -24,16 +24,7 @@ void snn_lif_forward_##SUFFIX(int64_t steps, int64_t n, const T *restrict xs,   
     /* the state is copied first, so the caller's initial state is never written */             \
     memcpy(v, v0, (size_t)n * sizeof(T));                                                       \
     memcpy(i, i0, (size_t)n * sizeof(T));                                                       \
-    for (int64_t t = 0; t < steps; ++t) {                                                       \
-        const T *restrict x = xs + t * n;                                                       \
-        T *restrict z = zs + t * n;                                                             \
-        if (v1s) {                                                                              \
-            T *restrict out = v1s + t * n;                                                      \
-            for (int64_t k = 0; k < n; ++k) { LIF_STEP(T) out[k] = v1; }                        \
-        } else {                                                                                \
-            for (int64_t k = 0; k < n; ++k) { LIF_STEP(T) }                                     \
-        }                                                                                       \
-    }                                                                                           \
+    SNN_FORWARD_LOOP(T, LIF_STEP)                                                               \
 }                                                                                               \
                                                                                                 \
 /* Adjoint of the forward loop, backwards in time; g_v and g_i hold the gradients of the final */ \
