@@ -15,6 +15,7 @@ __all__ = [
     "BLOCK",
     "DTYPES",
     "alpha_tensor",
+    "defaults",
     "full",
     "grid",
     "launch_options",
@@ -23,6 +24,7 @@ __all__ = [
     "supports",
     "surrogate_code",
     "surrogate_table",
+    "threshold_fn",
     "torch_path",
 ]
 
@@ -53,6 +55,16 @@ def _reflect_ftz_configurable() -> bool:
     except Exception:
         return False
     return "enable_reflect_ftz" in getattr(CUDAOptions, "__dataclass_fields__", {})
+
+
+def defaults(name: str, p: Any) -> Any:
+    """``p``, or the registered neuron ``name``'s default parameters where ``p`` is ``None``."""
+    return snn_core.registry().neurons[name].parameters() if p is None else p
+
+
+def threshold_fn(method: str) -> Any:
+    """The registered threshold function of ``method`` (its forward and surrogate backward)."""
+    return snn_core.registry().thresholds[method].fn
 
 
 def full(value: Any, shape: Sequence[int], dtype: torch.dtype, device: torch.device) -> Tensor:
@@ -106,7 +118,7 @@ def supports(
     if xs.dtype not in DTYPES or xs.dim() < 2 or xs[0].numel() == 0:
         return False
     if method is not None:
-        fn = snn_core.registry().thresholds[method].fn
+        fn = threshold_fn(method)
         if fn not in IN_KERNEL and fn not in TABLE:
             return False
         if (

@@ -25,7 +25,7 @@ import triton
 import triton.language as tl
 from triton.language.extra import libdevice
 
-from ._lif_kernels import surrogate
+from ._lif_kernels import lanes, lif_grad_lanes, lif_lanes, surrogate
 
 __all__ = ["INTERPRETED", "exp_lif_backward_kernel", "exp_lif_forward_kernel", "refrac_backward_kernel",
            "refrac_forward_kernel"]  # fmt: skip
@@ -52,21 +52,25 @@ def quotient(x, y):
 
 
 @triton.jit
+def adapt_lanes(w_ptr, d_ptr, coupling_ptr, jump_ptr, offs, mask):
+    """The adaptation current (or its gradient) at ``w_ptr`` and the parameters ``(d, A_c, A_s)``."""
+    w = tl.load(w_ptr + offs, mask=mask, other=0.0)
+    d = tl.load(d_ptr + offs, mask=mask, other=0.0)
+    coupling = tl.load(coupling_ptr + offs, mask=mask, other=0.0)
+    jump = tl.load(jump_ptr + offs, mask=mask, other=0.0)
+    return w, d, coupling, jump
+
+
+@triton.jit
 def refrac_forward_kernel(
     xs_ptr, zs_ptr, v1s_ptr, rhos_ptr, first_ptr, v_ptr, i_ptr, rho_ptr, a_ptr, c_ptr, v_leak_ptr, v_th_ptr,
     v_reset_ptr, rho_reset_ptr, v_out_ptr, i_out_ptr, rho_out_ptr, n, steps, BLOCK: tl.constexpr,
 ):  # fmt: skip
-    offs = tl.program_id(0).to(tl.int64) * BLOCK + tl.arange(0, BLOCK)
-    n64 = offs * 0 + n  # row stride in int64: t * n in int32 overflows past 2**31 elements
-    mask = offs < n
-    v = tl.load(v_ptr + offs, mask=mask, other=0.0)
-    i = tl.load(i_ptr + offs, mask=mask, other=0.0)
+    offs, n64, mask = lanes(n, BLOCK)
+    v, i, a, c, v_leak, v_th, v_reset = lif_lanes(
+        v_ptr, i_ptr, a_ptr, c_ptr, v_leak_ptr, v_th_ptr, v_reset_ptr, offs, mask
+    )
     rho = tl.load(rho_ptr + offs, mask=mask, other=0.0)
-    a = tl.load(a_ptr + offs, mask=mask, other=0.0)
-    c = tl.load(c_ptr + offs, mask=mask, other=0.0)
-    v_leak = tl.load(v_leak_ptr + offs, mask=mask, other=0.0)
-    v_th = tl.load(v_th_ptr + offs, mask=mask, other=0.0)
-    v_reset = tl.load(v_reset_ptr + offs, mask=mask, other=0.0)
     rho_reset = tl.load(rho_reset_ptr + offs, mask=mask, other=0.0)
     # no spike yet; not tl.zeros, a jit function of triton's standard library (compiled-mode if triton
     # was imported before TRITON_INTERPRET was set)
@@ -109,19 +113,13 @@ def refrac_backward_kernel(
     $\bar\rho = \bar\rho'(1 - z)[r > 0] + \bar m\,\sigma_m'$, $\bar v = (1 - a)\bar v_1 + m\bar v'$,
     $\bar x = \bar i = a\bar v_1 + (1 + c)\bar i'$.
     """
-    offs = tl.program_id(0).to(tl.int64) * BLOCK + tl.arange(0, BLOCK)
-    n64 = offs * 0 + n  # row stride in int64: t * n in int32 overflows past 2**31 elements
-    mask = offs < n
-    alpha = tl.load(alpha_ptr)
-    g_v = tl.load(g_v_ptr + offs, mask=mask, other=0.0)
-    g_i = tl.load(g_i_ptr + offs, mask=mask, other=0.0)
+    offs, n64, mask = lanes(n, BLOCK)
+    g_v, g_i, a, c, v_th, v_reset, alpha = lif_grad_lanes(
+        g_v_ptr, g_i_ptr, a_ptr, c_ptr, v_th_ptr, v_reset_ptr, alpha_ptr, offs, mask
+    )
     g_rho = tl.load(g_rho_ptr + offs, mask=mask, other=0.0)
     v0 = tl.load(v0_ptr + offs, mask=mask, other=0.0)
     first = tl.load(first_ptr + offs, mask=mask, other=0)
-    a = tl.load(a_ptr + offs, mask=mask, other=0.0)
-    c = tl.load(c_ptr + offs, mask=mask, other=0.0)
-    v_th = tl.load(v_th_ptr + offs, mask=mask, other=0.0)
-    v_reset = tl.load(v_reset_ptr + offs, mask=mask, other=0.0)
     rho_reset = tl.load(rho_reset_ptr + offs, mask=mask, other=0.0)
     keep = 1.0 - a
     decay = 1.0 + c
@@ -170,22 +168,13 @@ def exp_lif_forward_kernel(
     ADAPT: tl.constexpr, LIBDEVICE: tl.constexpr, BLOCK: tl.constexpr,
 ):  # fmt: skip
     """Exponential LIF, or with ``ADAPT`` the adaptive one (adaptation current ``w``; ``w_*`` unused otherwise)."""
-    offs = tl.program_id(0).to(tl.int64) * BLOCK + tl.arange(0, BLOCK)
-    n64 = offs * 0 + n  # row stride in int64: t * n in int32 overflows past 2**31 elements
-    mask = offs < n
-    v = tl.load(v_ptr + offs, mask=mask, other=0.0)
-    i = tl.load(i_ptr + offs, mask=mask, other=0.0)
-    a = tl.load(a_ptr + offs, mask=mask, other=0.0)
-    c = tl.load(c_ptr + offs, mask=mask, other=0.0)
-    v_leak = tl.load(v_leak_ptr + offs, mask=mask, other=0.0)
-    v_th = tl.load(v_th_ptr + offs, mask=mask, other=0.0)
-    v_reset = tl.load(v_reset_ptr + offs, mask=mask, other=0.0)
+    offs, n64, mask = lanes(n, BLOCK)
+    v, i, a, c, v_leak, v_th, v_reset = lif_lanes(
+        v_ptr, i_ptr, a_ptr, c_ptr, v_leak_ptr, v_th_ptr, v_reset_ptr, offs, mask
+    )
     delta = tl.load(delta_ptr + offs, mask=mask, other=1.0)
     if ADAPT:
-        w = tl.load(w_ptr + offs, mask=mask, other=0.0)
-        d = tl.load(d_ptr + offs, mask=mask, other=0.0)
-        coupling = tl.load(coupling_ptr + offs, mask=mask, other=0.0)
-        jump = tl.load(jump_ptr + offs, mask=mask, other=0.0)
+        w, d, coupling, jump = adapt_lanes(w_ptr, d_ptr, coupling_ptr, jump_ptr, offs, mask)
     for t in range(steps):
         at = t * n64 + offs
         j = i + tl.load(xs_ptr + at, mask=mask, other=0.0)
@@ -220,23 +209,14 @@ def exp_lif_backward_kernel(
     $\bar x = \bar i = a\bar v_1 + (1 + c)\bar i'$, $\bar v = (1 + a(e^{(v - v_{th})/\Delta_T} - 1))\bar v_1
     + d A_c \bar w'$, $\bar w = (1 - d)\bar w' - a\bar v_1$ (the $w$ terms only with ``ADAPT``).
     """
-    offs = tl.program_id(0).to(tl.int64) * BLOCK + tl.arange(0, BLOCK)
-    n64 = offs * 0 + n  # row stride in int64: t * n in int32 overflows past 2**31 elements
-    mask = offs < n
-    alpha = tl.load(alpha_ptr)
-    g_v = tl.load(g_v_ptr + offs, mask=mask, other=0.0)
-    g_i = tl.load(g_i_ptr + offs, mask=mask, other=0.0)
+    offs, n64, mask = lanes(n, BLOCK)
+    g_v, g_i, a, c, v_th, v_reset, alpha = lif_grad_lanes(
+        g_v_ptr, g_i_ptr, a_ptr, c_ptr, v_th_ptr, v_reset_ptr, alpha_ptr, offs, mask
+    )
     v0 = tl.load(v0_ptr + offs, mask=mask, other=0.0)
-    a = tl.load(a_ptr + offs, mask=mask, other=0.0)
-    c = tl.load(c_ptr + offs, mask=mask, other=0.0)
-    v_th = tl.load(v_th_ptr + offs, mask=mask, other=0.0)
-    v_reset = tl.load(v_reset_ptr + offs, mask=mask, other=0.0)
     delta = tl.load(delta_ptr + offs, mask=mask, other=1.0)
     if ADAPT:
-        g_w = tl.load(g_w_ptr + offs, mask=mask, other=0.0)
-        d = tl.load(d_ptr + offs, mask=mask, other=0.0)
-        coupling = tl.load(coupling_ptr + offs, mask=mask, other=0.0)
-        jump = tl.load(jump_ptr + offs, mask=mask, other=0.0)
+        g_w, d, coupling, jump = adapt_lanes(g_w_ptr, d_ptr, coupling_ptr, jump_ptr, offs, mask)
     decay = 1.0 + c
     v1 = tl.load(v1s_ptr + (steps - 1) * n64 + offs, mask=mask, other=0.0)
     for step in range(steps):

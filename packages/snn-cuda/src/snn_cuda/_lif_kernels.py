@@ -32,6 +32,39 @@ def surrogate(x, alpha, table_ptr, at, mask, SURROGATE: tl.constexpr):
 
 
 @triton.jit
+def lanes(n, BLOCK: tl.constexpr):
+    """This program's neuron offsets, the row stride ``n`` in int64 (``t * n`` in int32 overflows past
+    2**31 elements) and the mask of offsets below ``n``."""
+    offs = tl.program_id(0).to(tl.int64) * BLOCK + tl.arange(0, BLOCK)
+    return offs, offs * 0 + n, offs < n
+
+
+@triton.jit
+def lif_lanes(v_ptr, i_ptr, a_ptr, c_ptr, v_leak_ptr, v_th_ptr, v_reset_ptr, offs, mask):
+    """The LIF state ``(v, i)`` and parameters ``(a, c, v_leak, v_th, v_reset)`` of these neurons."""
+    v = tl.load(v_ptr + offs, mask=mask, other=0.0)
+    i = tl.load(i_ptr + offs, mask=mask, other=0.0)
+    a = tl.load(a_ptr + offs, mask=mask, other=0.0)
+    c = tl.load(c_ptr + offs, mask=mask, other=0.0)
+    v_leak = tl.load(v_leak_ptr + offs, mask=mask, other=0.0)
+    v_th = tl.load(v_th_ptr + offs, mask=mask, other=0.0)
+    v_reset = tl.load(v_reset_ptr + offs, mask=mask, other=0.0)
+    return v, i, a, c, v_leak, v_th, v_reset
+
+
+@triton.jit
+def lif_grad_lanes(g_v_ptr, g_i_ptr, a_ptr, c_ptr, v_th_ptr, v_reset_ptr, alpha_ptr, offs, mask):
+    """The gradients ``(g_v, g_i)`` after the last step, ``(a, c, v_th, v_reset)`` and the surrogate's alpha."""
+    g_v = tl.load(g_v_ptr + offs, mask=mask, other=0.0)
+    g_i = tl.load(g_i_ptr + offs, mask=mask, other=0.0)
+    a = tl.load(a_ptr + offs, mask=mask, other=0.0)
+    c = tl.load(c_ptr + offs, mask=mask, other=0.0)
+    v_th = tl.load(v_th_ptr + offs, mask=mask, other=0.0)
+    v_reset = tl.load(v_reset_ptr + offs, mask=mask, other=0.0)
+    return g_v, g_i, a, c, v_th, v_reset, tl.load(alpha_ptr)
+
+
+@triton.jit
 def lif_forward_kernel(
     xs_ptr,
     zs_ptr,
@@ -49,16 +82,10 @@ def lif_forward_kernel(
     steps,
     BLOCK: tl.constexpr,
 ):
-    offs = tl.program_id(0).to(tl.int64) * BLOCK + tl.arange(0, BLOCK)
-    n64 = offs * 0 + n  # row stride in int64: t * n in int32 overflows past 2**31 elements
-    mask = offs < n
-    v = tl.load(v_ptr + offs, mask=mask, other=0.0)
-    i = tl.load(i_ptr + offs, mask=mask, other=0.0)
-    a = tl.load(a_ptr + offs, mask=mask, other=0.0)
-    c = tl.load(c_ptr + offs, mask=mask, other=0.0)
-    v_leak = tl.load(v_leak_ptr + offs, mask=mask, other=0.0)
-    v_th = tl.load(v_th_ptr + offs, mask=mask, other=0.0)
-    v_reset = tl.load(v_reset_ptr + offs, mask=mask, other=0.0)
+    offs, n64, mask = lanes(n, BLOCK)
+    v, i, a, c, v_leak, v_th, v_reset = lif_lanes(
+        v_ptr, i_ptr, a_ptr, c_ptr, v_leak_ptr, v_th_ptr, v_reset_ptr, offs, mask
+    )
     for t in range(steps):
         at = t * n64 + offs
         x = tl.load(xs_ptr + at, mask=mask, other=0.0)
@@ -93,16 +120,10 @@ def lif_backward_kernel(
     SURROGATE: tl.constexpr,
     BLOCK: tl.constexpr,
 ):
-    offs = tl.program_id(0).to(tl.int64) * BLOCK + tl.arange(0, BLOCK)
-    n64 = offs * 0 + n  # row stride in int64: t * n in int32 overflows past 2**31 elements
-    mask = offs < n
-    gv = tl.load(gv_ptr + offs, mask=mask, other=0.0)
-    alpha = tl.load(alpha_ptr)
-    gi = tl.load(gi_ptr + offs, mask=mask, other=0.0)
-    a = tl.load(a_ptr + offs, mask=mask, other=0.0)
-    c = tl.load(c_ptr + offs, mask=mask, other=0.0)
-    v_th = tl.load(v_th_ptr + offs, mask=mask, other=0.0)
-    v_reset = tl.load(v_reset_ptr + offs, mask=mask, other=0.0)
+    offs, n64, mask = lanes(n, BLOCK)
+    gv, gi, a, c, v_th, v_reset, alpha = lif_grad_lanes(
+        gv_ptr, gi_ptr, a_ptr, c_ptr, v_th_ptr, v_reset_ptr, alpha_ptr, offs, mask
+    )
     keep = 1.0 - a
     decay = 1.0 + c
     for step in range(steps):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import triton
 import triton.language as tl
 
-from ._lif_kernels import surrogate
+from ._lif_kernels import lanes, lif_lanes, surrogate
 
 
 @triton.jit
@@ -27,9 +27,7 @@ def li_forward_kernel(
     steps,
     BLOCK: tl.constexpr,
 ):
-    offs = tl.program_id(0).to(tl.int64) * BLOCK + tl.arange(0, BLOCK)
-    n64 = offs * 0 + n  # row stride in int64: t * n in int32 overflows past 2**31 elements
-    mask = offs < n
+    offs, n64, mask = lanes(n, BLOCK)
     v = tl.load(v_ptr + offs, mask=mask, other=0.0)
     i = tl.load(i_ptr + offs, mask=mask, other=0.0)
     a = tl.load(a_ptr + offs, mask=mask, other=0.0)
@@ -49,9 +47,7 @@ def li_forward_kernel(
 def li_backward_kernel(
     g_out_ptr, g_xs_ptr, g_v_ptr, g_i_ptr, a_ptr, c_ptr, g_v0_ptr, g_i0_ptr, n, steps, BLOCK: tl.constexpr
 ):
-    offs = tl.program_id(0).to(tl.int64) * BLOCK + tl.arange(0, BLOCK)
-    n64 = offs * 0 + n  # row stride in int64: t * n in int32 overflows past 2**31 elements
-    mask = offs < n
+    offs, n64, mask = lanes(n, BLOCK)
     g_v = tl.load(g_v_ptr + offs, mask=mask, other=0.0)
     g_i = tl.load(g_i_ptr + offs, mask=mask, other=0.0)
     a = tl.load(a_ptr + offs, mask=mask, other=0.0)
@@ -74,9 +70,7 @@ def iaf_forward_kernel(
     LEAKY: tl.constexpr, SUBTRACT: tl.constexpr, BLOCK: tl.constexpr,
 ):  # fmt: skip
     """IAF (``v1 = v + x``) or LIF box (``v1 = v + a ((x + v_leak) - v)``), value or subtractive reset."""
-    offs = tl.program_id(0).to(tl.int64) * BLOCK + tl.arange(0, BLOCK)
-    n64 = offs * 0 + n  # row stride in int64: t * n in int32 overflows past 2**31 elements
-    mask = offs < n
+    offs, n64, mask = lanes(n, BLOCK)
     v = tl.load(v_ptr + offs, mask=mask, other=0.0)
     a = tl.load(a_ptr + offs, mask=mask, other=0.0)
     v_leak = tl.load(v_leak_ptr + offs, mask=mask, other=0.0)
@@ -104,9 +98,7 @@ def iaf_backward_kernel(
     g_zs_ptr, v1s_ptr, table_ptr, g_xs_ptr, g_v_ptr, a_ptr, v_th_ptr, v_reset_ptr, alpha_ptr, g_v0_ptr, n, steps,
     LEAKY: tl.constexpr, SUBTRACT: tl.constexpr, SURROGATE: tl.constexpr, BLOCK: tl.constexpr,
 ):  # fmt: skip
-    offs = tl.program_id(0).to(tl.int64) * BLOCK + tl.arange(0, BLOCK)
-    n64 = offs * 0 + n  # row stride in int64: t * n in int32 overflows past 2**31 elements
-    mask = offs < n
+    offs, n64, mask = lanes(n, BLOCK)
     g_v = tl.load(g_v_ptr + offs, mask=mask, other=0.0)
     alpha = tl.load(alpha_ptr)
     a = tl.load(a_ptr + offs, mask=mask, other=0.0)
@@ -137,18 +129,12 @@ def lsnn_forward_kernel(
     xs_ptr, zs_ptr, v1s_ptr, b1s_ptr, v_ptr, i_ptr, b_ptr, a_ptr, c_ptr, d_ptr, v_leak_ptr, v_th_ptr,
     v_reset_ptr, beta_ptr, v_out_ptr, i_out_ptr, b_out_ptr, n, steps, BLOCK: tl.constexpr,
 ):  # fmt: skip
-    offs = tl.program_id(0).to(tl.int64) * BLOCK + tl.arange(0, BLOCK)
-    n64 = offs * 0 + n  # row stride in int64: t * n in int32 overflows past 2**31 elements
-    mask = offs < n
-    v = tl.load(v_ptr + offs, mask=mask, other=0.0)
-    i = tl.load(i_ptr + offs, mask=mask, other=0.0)
+    offs, n64, mask = lanes(n, BLOCK)
+    v, i, a, c, v_leak, v_th, v_reset = lif_lanes(
+        v_ptr, i_ptr, a_ptr, c_ptr, v_leak_ptr, v_th_ptr, v_reset_ptr, offs, mask
+    )
     b = tl.load(b_ptr + offs, mask=mask, other=0.0)
-    a = tl.load(a_ptr + offs, mask=mask, other=0.0)
-    c = tl.load(c_ptr + offs, mask=mask, other=0.0)
     d = tl.load(d_ptr + offs, mask=mask, other=0.0)
-    v_leak = tl.load(v_leak_ptr + offs, mask=mask, other=0.0)
-    v_th = tl.load(v_th_ptr + offs, mask=mask, other=0.0)
-    v_reset = tl.load(v_reset_ptr + offs, mask=mask, other=0.0)
     beta = tl.load(beta_ptr + offs, mask=mask, other=0.0)
     for t in range(steps):
         at = t * n64 + offs
@@ -173,9 +159,7 @@ def lsnn_backward_kernel(
     v_reset_ptr, beta_ptr, alpha_ptr, g_v0_ptr, g_i0_ptr, g_b0_ptr, n, steps,
     SURROGATE: tl.constexpr, BLOCK: tl.constexpr,
 ):  # fmt: skip
-    offs = tl.program_id(0).to(tl.int64) * BLOCK + tl.arange(0, BLOCK)
-    n64 = offs * 0 + n  # row stride in int64: t * n in int32 overflows past 2**31 elements
-    mask = offs < n
+    offs, n64, mask = lanes(n, BLOCK)
     g_v = tl.load(g_v_ptr + offs, mask=mask, other=0.0)
     alpha = tl.load(alpha_ptr)
     g_i = tl.load(g_i_ptr + offs, mask=mask, other=0.0)

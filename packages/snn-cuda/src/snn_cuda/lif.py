@@ -25,6 +25,7 @@ import snn_core
 
 from ._common import (
     BLOCK,
+    defaults,
     full,
     grid,
     launch_options,
@@ -33,6 +34,7 @@ from ._common import (
     supports,
     surrogate_code,
     surrogate_table,
+    threshold_fn,
     torch_path,
 )
 
@@ -150,11 +152,9 @@ def lif_feed_forward_sequence(
     Example:
         >>> zs, state = lif_feed_forward_sequence(xs.cuda(), state, p)  # doctest: +SKIP
     """
-    dt = snn_core.check_dt(dt)
-    if p is None:
-        p = snn_core.registry().neurons["lif"].parameters()
+    dt, p = snn_core.check_dt(dt), defaults("lif", p)
     if not kernel_supports(xs, state, p):
         return _torch_path(xs, state, p, dt)
-    threshold = snn_core.registry().thresholds[p.method].fn
+    threshold = threshold_fn(p.method)
     zs, v, i = _LIFKernelSequence.apply(xs, state.v, state.i, p, dt, threshold)
     return zs, state._replace(v=v, i=i)

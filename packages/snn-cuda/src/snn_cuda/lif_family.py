@@ -56,6 +56,7 @@ import snn_core
 from ._common import (
     BLOCK,
     alpha_tensor,
+    defaults,
     full,
     grid,
     launch_options,
@@ -64,6 +65,7 @@ from ._common import (
     supports,
     surrogate_code,
     surrogate_table,
+    threshold_fn,
     torch_path,
 )
 
@@ -78,14 +80,6 @@ def _kernels() -> Any:
     from . import _lif_family_kernels
 
     return _lif_family_kernels
-
-
-def _threshold(method: str) -> Any:
-    return snn_core.registry().thresholds[method].fn
-
-
-def _defaults(name: str, p: Any) -> Any:
-    return snn_core.registry().neurons[name].parameters() if p is None else p
 
 
 class _Refrac(torch.autograd.Function):
@@ -112,7 +106,7 @@ class _Refrac(torch.autograd.Function):
             xs, zs, v1s, rhos, first, *starts, a, c, v_leak, v_th, v_reset, rho_reset, *ends, n, xs.shape[0],
             BLOCK=BLOCK, **launch_options(device),
         )  # fmt: skip
-        threshold = _threshold(lif.method)
+        threshold = threshold_fn(lif.method)
         ctx.save_for_backward(v1s, rhos, first, starts[0], a, c, v_th, v_reset, rho_reset, v, i, rho)
         ctx.threshold, ctx.alpha = threshold, lif.alpha
         mark_spikes(ctx, zs, threshold)
@@ -162,7 +156,7 @@ class _ExpLIF(torch.autograd.Function):
             xs, zs, v1s, *starts[:2], starts[2], a, c, d, v_leak, v_th, v_reset, delta, coupling, jump, *ends, n,
             xs.shape[0], ADAPT=adapt, LIBDEVICE=not k.INTERPRETED, BLOCK=BLOCK, **launch_options(device),
         )  # fmt: skip
-        threshold = _threshold(p.method)
+        threshold = threshold_fn(p.method)
         ctx.save_for_backward(
             v1s, starts[0], a, c, d, v_th, v_reset, delta, coupling, jump, v, i, w if adapt else v
         )
@@ -208,7 +202,7 @@ def lif_refrac_feed_forward_sequence(
     Returns:
         ``(zs, final_state)``: the numbers of ``snn_neurons.lif_refrac_feed_forward_step`` in a loop.
     """
-    dt, p = snn_core.check_dt(dt), _defaults("lif_refrac", p)
+    dt, p = snn_core.check_dt(dt), defaults("lif_refrac", p)
     lif = p.lif
     params = (lif.tau_syn_inv, lif.tau_mem_inv, lif.v_leak, lif.v_th, lif.v_reset, lif.alpha, p.rho_reset)
     fields = (state.lif.v, state.lif.i, state.rho)
@@ -240,7 +234,7 @@ def lif_ex_feed_forward_sequence(
     Returns:
         ``(zs, final_state)``.
     """
-    dt, p = snn_core.check_dt(dt), _defaults("lif_ex", p)
+    dt, p = snn_core.check_dt(dt), defaults("lif_ex", p)
     params = (p.delta_T, p.tau_syn_inv, p.tau_mem_inv, p.v_leak, p.v_th, p.v_reset, p.alpha)
     if not supports(xs, (state.v, state.i), params, p.method, p.alpha):
         return torch_path("lif_ex", xs, state, p, dt)
@@ -268,7 +262,7 @@ def lif_adex_feed_forward_sequence(
     Returns:
         ``(zs, final_state)``.
     """
-    dt, p = snn_core.check_dt(dt), _defaults("lif_adex", p)
+    dt, p = snn_core.check_dt(dt), defaults("lif_adex", p)
     params = (
         p.adaptation_current,
         p.adaptation_spike,

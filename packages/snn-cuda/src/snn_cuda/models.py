@@ -17,6 +17,7 @@ import snn_core
 from ._common import (
     BLOCK,
     alpha_tensor,
+    defaults,
     full,
     grid,
     launch_options,
@@ -25,6 +26,7 @@ from ._common import (
     supports,
     surrogate_code,
     surrogate_table,
+    threshold_fn,
     torch_path,
 )
 
@@ -40,10 +42,6 @@ def _kernels() -> Any:
     from . import _more_kernels
 
     return _more_kernels
-
-
-def _threshold(p: Any) -> Any:
-    return snn_core.registry().thresholds[p.method].fn
 
 
 class _LI(torch.autograd.Function):
@@ -96,7 +94,7 @@ class _IAF(torch.autograd.Function):
             xs, zs, v1s, v_start, a, v_leak, v_th, v_reset, v_out, n, xs.shape[0],
             LEAKY=leaky, SUBTRACT=subtract, BLOCK=BLOCK, **launch_options(device),
         )  # fmt: skip
-        threshold = _threshold(p)
+        threshold = threshold_fn(p.method)
         ctx.save_for_backward(v1s, a, v_th, v_reset, v)
         ctx.threshold, ctx.alpha, ctx.leaky, ctx.subtract = threshold, p.alpha, leaky, subtract
         mark_spikes(ctx, zs, threshold)
@@ -141,7 +139,7 @@ class _LSNN(torch.autograd.Function):
             xs, zs, v1s, b1s, *starts, a, c, d, v_leak, v_th, v_reset, beta, *ends, n, xs.shape[0],
             BLOCK=BLOCK, **launch_options(device),
         )  # fmt: skip
-        threshold = _threshold(p)
+        threshold = threshold_fn(p.method)
         ctx.save_for_backward(v1s, b1s, a, c, d, v_reset, beta, v, i, b)
         ctx.threshold, ctx.alpha = threshold, p.alpha
         mark_spikes(ctx, zs, threshold)
@@ -163,10 +161,6 @@ class _LSNN(torch.autograd.Function):
         return g_xs, reduce(g0[0], v0), reduce(g0[1], i0), reduce(g0[2], b0), None, None
 
 
-def _defaults(name: str, p: Any) -> Any:
-    return snn_core.registry().neurons[name].parameters() if p is None else p
-
-
 def _reset_kind(reset: Any) -> bool | None:
     """False: snn-neurons' value reset; True: its subtractive reset; None: anything else."""
     if not getattr(reset, "__module__", "").startswith("snn_neurons"):
@@ -179,7 +173,7 @@ def li_feed_forward_sequence(
     xs: Tensor, state: Any, p: Any = None, dt: float = 1e-3, backend: str = "cuda"
 ) -> Any:
     """Leaky integrator over a time-first sequence with a fused Triton kernel (outputs ``v``)."""
-    dt, p = snn_core.check_dt(dt), _defaults("li", p)
+    dt, p = snn_core.check_dt(dt), defaults("li", p)
     params = (p.tau_syn_inv, p.tau_mem_inv, p.v_leak)
     if not supports(xs, (state.v, state.i), params, None, None):
         return torch_path("li", xs, state, p, dt)
@@ -192,7 +186,7 @@ def iaf_feed_forward_sequence(
     xs: Tensor, state: Any, p: Any = None, dt: float = 1e-3, backend: str = "cuda"
 ) -> Any:
     """Integrate-and-fire over a time-first sequence with fused Triton kernels."""
-    dt, p = snn_core.check_dt(dt), _defaults("iaf", p)
+    dt, p = snn_core.check_dt(dt), defaults("iaf", p)
     if not supports(xs, (state.v,), (p.v_th, p.v_reset, p.alpha), p.method, p.alpha):
         return torch_path("iaf", xs, state, p, dt)
     zs, v = _IAF.apply(xs, state.v, p, dt, False, False)
@@ -204,7 +198,7 @@ def lif_box_feed_forward_sequence(
     xs: Tensor, state: Any, p: Any = None, dt: float = 1e-3, backend: str = "cuda"
 ) -> Any:
     """LIF box (value or subtractive reset) over a time-first sequence with fused Triton kernels."""
-    dt, p = snn_core.check_dt(dt), _defaults("lif_box", p)
+    dt, p = snn_core.check_dt(dt), defaults("lif_box", p)
     subtract = _reset_kind(p.reset_method)
     params = (p.tau_mem_inv, p.v_leak, p.v_th, p.v_reset, p.alpha)
     if subtract is None or not supports(xs, (state.v,), params, p.method, p.alpha):
@@ -218,7 +212,7 @@ def lsnn_feed_forward_sequence(
     xs: Tensor, state: Any, p: Any = None, dt: float = 1e-3, backend: str = "cuda"
 ) -> Any:
     """LSNN (adaptive threshold) over a time-first sequence with fused Triton kernels."""
-    dt, p = snn_core.check_dt(dt), _defaults("lsnn", p)
+    dt, p = snn_core.check_dt(dt), defaults("lsnn", p)
     params = (p.tau_syn_inv, p.tau_mem_inv, p.tau_adapt_inv, p.v_leak, p.v_th, p.v_reset, p.beta, p.alpha)
     if not supports(xs, (state.v, state.i, state.b), params, p.method, p.alpha):
         return torch_path("lsnn", xs, state, p, dt)
