@@ -7,12 +7,16 @@ float round-off). Speed comes from running the time loop without an autograd gra
 backward pass; a kernel registered for ``"neuron:<model>"`` (``snn-cuda``) replaces the torch code
 on its device (``backend="auto"``), and an explicit ``backend="cuda"`` raises when unavailable.
 
+``lif_recurrent_sequence(xs, state, input_weights, recurrent_weights, p=None, dt=1e-3, backend="auto")``
+does the same for the recurrent ``lif_step`` (input ``[T, ..., in]``, spikes ``[T, ..., hidden]``).
+
 ``SEQUENCES`` maps the registry's neuron names to these functions, for ``NeuronSpec(sequence=...)``.
 """
 
 from __future__ import annotations
 
 from ._lif import lif_feed_forward_sequence
+from ._lif_recurrent import lif_recurrent_sequence
 from ._models import (
     iaf_feed_forward_sequence,
     li_feed_forward_sequence,
@@ -43,6 +47,7 @@ __all__ = [
     "lif_box_feed_forward_sequence",
     "lif_ex_feed_forward_sequence",
     "lif_feed_forward_sequence",
+    "lif_recurrent_sequence",
     "lif_refrac_feed_forward_sequence",
     "lsnn_feed_forward_sequence",
 ]
