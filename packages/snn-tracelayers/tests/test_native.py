@@ -23,7 +23,12 @@ if not native.available():
         f"snn-tracelayers native library unavailable: {native.build_error()}", allow_module_level=True
     )
 
-SUPPORTED = ["LI", "LIEMA", "LIB", "LIT", "LITS", "SLI", "SLIEMA", "SLIB", "SLIT", "SLITS"]
+SINGLE = ["LI", "LIEMA", "LIB", "LIT", "LITS", "SLI", "SLIEMA", "SLIB", "SLIT", "SLITS"]
+DUAL = ["D" + name for name in SINGLE]
+FIRING = [name for name in SINGLE + DUAL if "LIB" in name or "LIT" in name]
+#: ``NAME/round`` is the layer with ``quant_fn=round_ste()``, ``NAME/round=h`` with ``round_ste(h)``
+QUANTIZED = [f"{name}/round" for name in FIRING] + ["LIT/round=0.25", "DSLIB/round=0.3", "SLITS/round=0.3333"]
+SUPPORTED = SINGLE + DUAL + QUANTIZED
 SHAPES = [(1, 1, 4), (1, 3, 5), (17, 1, 6), (40, 4, 7), (12, 5), (9, 2, 3, 5)]
 DTYPES = [torch.float32, torch.float64]
 TOL = {torch.float32: (1e-5, 1e-6), torch.float64: (1e-12, 1e-12)}  # vs the torch fused path
@@ -31,7 +36,15 @@ LOOP_TOL = {torch.float32: (1e-4, 1e-5), torch.float64: (1e-10, 1e-10)}  # vs th
 
 
 def make(name: str, n: int, dtype: torch.dtype, seed: int = 0, scalar: bool = False, **kw) -> st.TraceLayer:
-    """A layer with parameters moved away from their defaults (rank 0 with ``scalar``)."""
+    """A layer with parameters moved away from their defaults (rank 0 with ``scalar``).
+
+    ``name`` may carry a quantizer: ``"LIB/round"`` (``round_ste()``), ``"LIB/round=0.25"``.
+    """
+    name, _, quant = name.partition("/")
+    if quant:
+        kind, _, step = quant.partition("=")
+        assert kind == "round", quant
+        kw["quant_fn"] = snn_core.round_ste(float(step) if step else 1.0)
     cls = getattr(st, name)
     ranks = {f"{d.name}_rank": 0 for d in cls.recipe.params} if scalar else {}
     layer = cls(n, **ranks, **kw).to(dtype)
@@ -104,7 +117,9 @@ def test_forward_bitwise_and_gradients(name: str, dtype: torch.dtype, shape: tup
         torch.testing.assert_close(a, c, rtol=lrtol, atol=latol, msg=f"input {i} vs step loop")
 
 
-@pytest.mark.parametrize("name", ["LIB", "LITS", "SLIT", "SLIEMA"])
+@pytest.mark.parametrize(
+    "name", ["LIB", "LITS", "SLIT", "SLIEMA", "DLITS", "DSLIEMA", "DSLIB/round", "LIT/round"]
+)
 @pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
 def test_scalar_parameters(name: str, dtype: torch.dtype) -> None:
     layer, xs, states = case(name, (30, 3, 4), dtype, seed=5, scalar=True)
@@ -118,8 +133,11 @@ def test_scalar_parameters(name: str, dtype: torch.dtype) -> None:
         torch.testing.assert_close(a, b, rtol=rtol, atol=atol)
 
 
-def test_only_some_inputs_require_grad() -> None:
-    layer, xs, states = case("SLITS", (20, 2, 6), torch.float64, seed=3)
+@pytest.mark.parametrize(
+    ("name", "mem"), [("SLITS", "mem"), ("DSLITS", "neg_mem"), ("DLIB/round", "pos_mem")]
+)
+def test_only_some_inputs_require_grad(name: str, mem: str) -> None:
+    layer, xs, states = case(name, (20, 2, 6), torch.float64, seed=3)
     x = xs.detach().requires_grad_(True)
     frozen = {k: v.detach() for k, v in states.items()}
     for p in layer.parameters():
@@ -131,8 +149,8 @@ def test_only_some_inputs_require_grad() -> None:
     torch.testing.assert_close(ga, gb, rtol=1e-12, atol=1e-12)
     # a gradient from the final state only (no gradient arrives at the outputs)
     nat, ref = run(layer, x, frozen), run(layer, x, frozen, enabled=False)
-    (ga,) = torch.autograd.grad(nat[1]["mem"].sum(), x)
-    (gb,) = torch.autograd.grad(ref[1]["mem"].sum(), x)
+    (ga,) = torch.autograd.grad(nat[1][mem].sum(), x)
+    (gb,) = torch.autograd.grad(ref[1][mem].sum(), x)
     torch.testing.assert_close(ga, gb, rtol=1e-12, atol=1e-12)
 
 
@@ -179,12 +197,14 @@ def test_layer_sequence_uses_native_and_matches_steps() -> None:
 @pytest.mark.parametrize(
     ("name", "kwargs", "why"),
     [
-        ("DLIB", {}, "dual"),
-        ("DSLIT", {}, "dual"),
         ("RLIB", {}, "recurrent"),
         ("SRLITS", {}, "recurrent"),
-        ("LIB", {"quant_fn": snn_core.round_ste()}, "quantizer"),
+        ("DRLIB", {}, "dual recurrent"),
+        ("DSRLITS", {"quant_fn": snn_core.round_ste()}, "dual recurrent"),
+        ("LIB", {"quant_fn": snn_core.stochastic_round_ste()}, "quantizer"),
+        ("DSLIT", {"quant_fn": snn_core.probabilistic_ste()}, "quantizer"),
         ("LIT", {"spike_fn": "super"}, "spike function"),
+        ("DLIB", {"spike_fn": "super", "quant_fn": snn_core.round_ste()}, "spike function"),
     ],
 )
 def test_unsupported_layers_run_the_torch_fused_path(name: str, kwargs: dict, why: str) -> None:
@@ -192,13 +212,22 @@ def test_unsupported_layers_run_the_torch_fused_path(name: str, kwargs: dict, wh
     gen = torch.Generator().manual_seed(4)
     xs = torch.randn(10, 3, 5, generator=gen).requires_grad_(True)
     states = {k: torch.zeros(3, 5) for k in layer.recipe.states}
+    torch.manual_seed(0)  # the stochastic quantizers draw the same numbers in both runs
     outs, _ = run(layer, xs, states)
     assert outs.grad_fn.native is False, why
+    torch.manual_seed(0)
     assert torch.equal(outs, run(layer, xs, states, fused=False)[0])
 
 
 def test_non_contiguous_input_falls_back_for_firing_but_not_for_li() -> None:
-    for name, native_expected in (("LIB", False), ("SLITS", False), ("LI", True), ("SLIEMA", True)):
+    for name, native_expected in (
+        ("LIB", False),
+        ("SLITS", False),
+        ("DLIT/round", False),
+        ("LI", True),
+        ("SLIEMA", True),
+        ("DSLI", True),
+    ):
         layer = make(name, 5, torch.float64, 1)
         base = torch.randn(5, 10, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(2))
         xs = base.permute(1, 2, 0).requires_grad_(True)  # [T, B, N], not contiguous
@@ -206,6 +235,71 @@ def test_non_contiguous_input_falls_back_for_firing_but_not_for_li() -> None:
         outs, final = run(layer, xs, states)
         assert outs.grad_fn.native is native_expected, name
         assert_bitwise((outs, final), run(layer, xs, states, fused=False))
+
+
+def test_round_ste_ties_round_half_to_even() -> None:
+    """A firing input of exactly 0 gives f = 0.5, which round_ste() maps to 0 (round would give 1)."""
+    for name in ("LIB/round", "DLIB/round", "LIT/round"):
+        layer = getattr(st, name.partition("/")[0])(4, quant_fn=snn_core.round_ste()).double()  # defaults
+        params = layer.trace_params()
+        threshold = params["threshold" if "LIB" in name else "pos_threshold"].reshape(-1)[0].item()
+        assert params["bias"].abs().max() == 0
+        # mem 0, no synapse: m = x (dual: P(x) + N(x) = x), so u = (x - threshold) + 0 = 0 exactly
+        xs = torch.full((3, 2, 4), threshold, dtype=torch.float64, requires_grad=True)
+        states = {k: torch.zeros(2, 4, dtype=torch.float64) for k in layer.recipe.states}
+        f = torch.sigmoid(((xs[0] - threshold) + params["bias"]) * 4)
+        assert torch.equal(f, torch.full_like(f, 0.5))  # a tie for the first step's spikes
+        outs, final = run(layer, xs, states)
+        assert outs.grad_fn.native
+        assert torch.equal(outs[0], torch.zeros(2, 4, dtype=torch.float64)), outs[0]
+        assert_bitwise((outs, final), run(layer, xs, states, fused=False))
+
+
+@pytest.mark.parametrize("name", ["DLI", "DSLIEMA", "DLIB", "DLIT", "DSLIT", "DLITS/round"])
+@pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
+def test_dual_sign_split_gradients_at_zero(name: str, dtype: torch.dtype) -> None:
+    """Exact zeros in the input (and so in the drive): the masks [v >= 0], [v <= 0] and DLIT's [v < 0]."""
+    layer, xs, states = case(name, (16, 3, 5), dtype, seed=11)
+    with torch.no_grad():
+        xs[:, :, ::2] = 0.0
+    nat, torch_fused = run(layer, xs, states), run(layer, xs, states, enabled=False)
+    assert nat[0].grad_fn.native
+    assert_bitwise(nat, torch_fused)
+    assert_bitwise(nat, run(layer, xs, states, fused=False))
+    rtol, atol = TOL[dtype]
+    for a, b in zip(grads(layer, xs, states, *nat), grads(layer, xs, states, *torch_fused)):
+        torch.testing.assert_close(a, b, rtol=rtol, atol=atol)
+
+
+@pytest.mark.parametrize("name", ["DLIB", "DSLITS/round", "DLIEMA"])
+@pytest.mark.parametrize("value", [float("nan"), float("inf")])
+@pytest.mark.parametrize("grad", [True, False], ids=["grad", "no_grad"])
+def test_dual_non_finite_states_repeat_with_the_step_loop(
+    name: str, value: float, grad: bool, monkeypatch
+) -> None:
+    """A NaN or infinity reaching a dual layer's traces leaves its final states non-finite: the native
+    result is discarded and the step loop runs (whose where-based splits map NaN to 0)."""
+    calls = []
+    original = native_sequence.forward
+
+    def counting(*args, **kwargs):
+        calls.append(kwargs.get("keep"))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(native_sequence, "forward", counting)
+    layer, xs, states = case(name, (12, 2, 5), torch.float32, seed=6)
+    with torch.no_grad():
+        xs[4, 1, 2] = value
+    with torch.set_grad_enabled(grad):
+        got = run(layer, xs, states)
+        expected = run(layer, xs, states, fused=False)
+    assert calls == [grad]  # the native loop ran once, and its result was not used
+    assert getattr(got[0].grad_fn, "native", None) is None
+    torch.testing.assert_close(got[0], expected[0], rtol=0, atol=0, equal_nan=True)
+    for k in got[1]:
+        torch.testing.assert_close(got[1][k], expected[1][k], rtol=0, atol=0, equal_nan=True)
+    if value != value:  # the step loop's split maps the NaN to 0: finite outputs from a NaN input
+        assert torch.isfinite(got[0]).all()
 
 
 def test_switches_and_other_devices_fall_back() -> None:

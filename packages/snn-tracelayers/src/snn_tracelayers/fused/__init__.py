@@ -18,9 +18,10 @@ states not shaped like one step of the input, a dual layer whose final states co
 first-order only (no double backward). Without gradients (``torch.no_grad()``, or nothing requiring
 grad) only the forward loop runs and nothing is kept.
 
-On CPU the single-membrane, non-recurrent layers with ``sigmoid4x`` (or no firing) and no quantizer
-run compiled C loops instead (:mod:`snn_tracelayers.native`, same outputs bit for bit, same
-autograd node, with ``ctx.native`` true); ``SNN_DISABLE_NATIVE=1`` or
+On CPU the non-recurrent layers (single or dual traces) with ``sigmoid4x`` (or no firing) and no
+quantizer or ``round_ste`` run compiled C loops instead (:mod:`snn_tracelayers.native`, same outputs
+bit for bit, same autograd node, with ``ctx.native`` true; the non-finite check of dual layers
+applies to their results too); ``SNN_DISABLE_NATIVE=1`` or
 ``snn_tracelayers.native.sequence.ENABLED = False`` keeps them on this torch path.
 """
 

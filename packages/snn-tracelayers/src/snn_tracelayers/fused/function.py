@@ -24,8 +24,8 @@ class FusedTraceSequence(torch.autograd.Function):
     themselves are read back from the saved output); the backward pass is
     :func:`~snn_tracelayers.fused.backward.run_backward` (first-order only).
 
-    Where :func:`snn_tracelayers.native.supports` holds (CPU, single membrane, no recurrence,
-    ``sigmoid4x`` or no firing), both passes run the compiled loops of :mod:`snn_tracelayers.native`
+    Where :func:`snn_tracelayers.native.supports` holds (CPU, no recurrence, ``sigmoid4x`` or no
+    firing, no quantizer or ``round_ste``), both passes run the compiled loops of :mod:`snn_tracelayers.native`
     instead (same outputs bit for bit); the node then has ``native`` set to ``True``
     (``outputs.grad_fn.native``).
     """

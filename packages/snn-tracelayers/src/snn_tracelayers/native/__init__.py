@@ -1,17 +1,18 @@
 r"""Compiled CPU loops for the fused whole-sequence path of the trace layers.
 
 On CPU tensors the cost of the torch fused loop (:mod:`snn_tracelayers.fused`) is operator
-dispatch: 10 to 20 tiny operators per step. ``trace.c`` runs all ``T`` steps of the single-membrane,
-non-recurrent layers (``LI``, ``LIEMA``, ``LIB``, ``LIT``, ``LITS`` and their ``S`` variants, with
-scalar or per-neuron parameters, the default ``sigmoid4x`` spike function and no quantizer) in one
-call: the forward pass is bit-identical to the step loop (the same roundings in the same order,
+dispatch: 10 to 20 tiny operators per step. ``trace.c`` runs all ``T`` steps of the non-recurrent
+layers (``LI``, ``LIEMA``, ``LIB``, ``LIT``, ``LITS`` and their ``S``, ``D`` and ``DS`` variants, with
+scalar or per-neuron parameters, the default ``sigmoid4x`` spike function and no quantizer or
+``round_ste(h)``) in one call: the forward pass is bit-identical to the step loop (the same roundings in the same order,
 compiled with ``-ffp-contract=off``, and torch's own vectorised ``exp`` for the sigmoid, see
 :mod:`._build`), the backward pass is the fused path's adjoint in one sweep, giving gradients for
 the input, the initial states and every parameter.
 
 :func:`snn_tracelayers.fused.fused_trace_sequence` dispatches here where :func:`supports` holds
-and runs its torch loop otherwise (dual and recurrent layers, other spike or quantizer functions,
-non-CPU tensors, non-contiguous firing-layer inputs). The C file is compiled on first use with the
+and runs its torch loop otherwise (recurrent layers, other spike or quantizer functions, non-CPU
+tensors, non-contiguous firing-layer inputs). A dual layer whose final states come out non-finite
+is repeated with the step loop, as on the torch fused path. The C file is compiled on first use with the
 system compiler and cached (:mod:`snn_core.native`); without a compiler, with
 ``SNN_DISABLE_NATIVE=1`` in the environment, or with ``snn_tracelayers.native.sequence.ENABLED =
 False`` the torch path runs, with the same numbers.

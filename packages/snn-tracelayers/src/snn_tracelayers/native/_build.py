@@ -33,7 +33,7 @@ __all__ = [
     "sigmoid_ready",
 ]
 
-ABI = 1  # must equal snn_trace_native_abi() in trace.c
+ABI = 2  # must equal snn_trace_native_abi() in trace.c
 NAME = "snn-tracelayers"
 SOURCES = sorted(Path(__file__).parent.glob("*.c"))
 #: at::internal::GRAIN_SIZE: below it (or on one thread) torch runs an elementwise kernel as one chunk
@@ -54,22 +54,13 @@ def _declare(lib: ctypes.CDLL) -> None:
     """Argument types of every exported function (ctypes would otherwise pass pointers as ints)."""
     if lib.snn_trace_native_abi() != ABI:
         raise OSError(f"{NAME}: the cached library has ABI {lib.snn_trace_native_abi()}, expected {ABI}")
-    i32, i64, ptr = ctypes.c_int, ctypes.c_int64, ctypes.c_void_p
+    i32, i64, f64, ptr = ctypes.c_int, ctypes.c_int64, ctypes.c_double, ctypes.c_void_p
     for suffix in ("f32", "f64"):
         # getattr, not lib[...]: item access makes a new function object without these settings
         getattr(lib, f"snn_trace_sigmoid4x_{suffix}").argtypes = [i32, ptr, i64, ptr, ptr, i64]
-        getattr(lib, f"snn_trace_forward_{suffix}").argtypes = [
-            i64,
-            i64,
-            i64,
-            i32,
-            i32,
-            *[ptr] * 17,
-            i32,
-            ptr,
-            i64,
-        ]
-        getattr(lib, f"snn_trace_backward_{suffix}").argtypes = [i64, i64, i64, i32, i32, *[ptr] * 19]
+        head = [i64, i64, i64, i32, i32, f64]  # steps, batch, width, firing, flags, quantizer step
+        getattr(lib, f"snn_trace_forward_{suffix}").argtypes = [*head, *[ptr] * 22, i32, ptr, i64]
+        getattr(lib, f"snn_trace_backward_{suffix}").argtypes = [*head, *[ptr] * 26]
         for what in ("sigmoid4x", "forward", "backward"):
             getattr(lib, f"snn_trace_{what}_{suffix}").restype = None
 

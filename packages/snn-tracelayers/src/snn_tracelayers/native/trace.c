@@ -1,5 +1,6 @@
-/* Whole-sequence loops of the non-dual, non-recurrent trace layers (LI, LIEMA, LIB, LIT, LITS and their
- * S variants) for CPU tensors, called through ctypes (no Python, no torch headers).
+/* Whole-sequence loops of the non-recurrent trace layers (LI, LIEMA, LIB, LIT, LITS and their S, D and
+ * DS variants, optionally with round_ste's quantizer) for CPU tensors, called through ctypes (no Python,
+ * no torch headers).
  *
  * Every expression repeats the rounding steps of snn_tracelayers.functional.trace_step in the same
  * order; the file is compiled with -ffp-contract=off, so no multiply-add is fused and the forward pass
@@ -54,8 +55,8 @@ __attribute__((target("avx2"))) static void exp_f64_avx2(void *fn, double *b, in
 enum { CAP_SCALAR = 0, CAP_AVX2 = 1, CAP_AVX512 = 2 };
 /* firing kinds of fused.plan */
 enum { FIRE_NONE = 0, FIRE_BINARY = 1, FIRE_TERNARY = 2 };
-/* flag bits */
-enum { FLAG_SYNAPSE = 1, FLAG_EMA = 2, FLAG_SCALED = 4 };
+/* flag bits (DUAL: positive/negative traces; STRICT: DLIT's N_< drive split, backward only) */
+enum { FLAG_SYNAPSE = 1, FLAG_EMA = 2, FLAG_SCALED = 4, FLAG_DUAL = 8, FLAG_STRICT = 16 };
 
 /* exp in place over b[0:n], split as torch splits it: chunks of `chunk` elements (one per thread),
  * in each the leading whole blocks of `block` elements through `fn` (vector), the rest through libm. */
@@ -90,41 +91,77 @@ static void exp_block_##SUFFIX(int cap, void *fn, T *b, int64_t n, int64_t chunk
 DEFINE_EXP_BLOCK(float, f32, expf, 16, 8)
 DEFINE_EXP_BLOCK(double, f64, exp, 8, 4)
 
-#define DEFINE_TRACE(T, SUFFIX)                                                                    \
-/* sigmoid4x over x[0:n] into out, as torch.sigmoid(4 * x) computes it (used by the self-check) */ \
-void snn_trace_sigmoid4x_##SUFFIX(int cap, void *fn, int64_t chunk, const T *x, T *out, int64_t n) \
+#define DEFINE_TRACE(T, SUFFIX)                                                                     \
+/* sigmoid4x over x[0:n] into out, as torch.sigmoid(4 * x) computes it (used by the self-check) */  \
+void snn_trace_sigmoid4x_##SUFFIX(int cap, void *fn, int64_t chunk, const T *x, T *out, int64_t n)  \
 {                                                                                                   \
     for (int64_t k = 0; k < n; ++k) out[k] = -(x[k] * (T)4);                                        \
     exp_block_##SUFFIX(cap, fn, out, n, chunk);                                                     \
     for (int64_t k = 0; k < n; ++k) out[k] = (T)1 / ((T)1 + out[k]);                                \
 }                                                                                                   \
                                                                                                     \
-/* T steps. syn/mem hold the initial states on entry and the final ones on exit; e1, e2 are n-sized \
- * scratch rows. saved_* may be NULL (inference): saved_mem/saved_syn the states after each step,  \
- * saved_fp/saved_fn the ternary f(u+), f(u-) per step. */                                          \
-static inline __attribute__((always_inline)) void trace_forward_##SUFFIX(                        \
-        int64_t steps, int64_t batch, int64_t width, const int firing, const int flags,             \
-        const T *restrict xs, T *restrict syn, T *restrict mem, T *restrict outs,                   \
-        T *restrict saved_syn, T *restrict saved_mem, T *restrict saved_fp, T *restrict saved_fn,   \
-        T *restrict e1, T *restrict e2, const T *restrict alpha, const T *restrict beta,            \
-        const T *restrict th, const T *restrict nth, const T *restrict bias,                        \
+/* round_ste's q(f) = round(f / h) * h: torch.round is round-half-to-even, as nearbyint is under the \
+ * default rounding mode, and torch divides by the step (no reciprocal), both in T. */              \
+static inline __attribute__((always_inline)) T quantize_##SUFFIX(T f, T h)                          \
+{                                                                                                   \
+    return NEARBYINT_##SUFFIX(f / h) * h;                                                           \
+}                                                                                                   \
+                                                                                                    \
+/* T steps. syn/mem (dual: syn/syn_n, mem/mem_n for the positive/negative traces) hold the initial  \
+ * states on entry and the final ones on exit; e1, e2 are n-sized scratch rows. saved_* may be NULL \
+ * (inference): saved_mem/saved_syn the states after each step ([T, C, n], C = 2 if dual else 1),   \
+ * saved_f the binary f(u) per step (with a quantizer, where the output is q(f)), saved_fp/saved_fn \
+ * the ternary f(u+), f(u-) per step. qstep > 0 is round_ste's step h, 0 means no quantizer. The sign \
+ * splits are clamps, as in the fused path: P(v) = v < 0 ? 0 : v keeps a NaN (then the final states \
+ * are not finite and fused_trace_sequence repeats the call with the step loop). */                 \
+static inline __attribute__((always_inline)) void trace_forward_##SUFFIX(                           \
+        int64_t steps, int64_t batch, int64_t width, const int firing, const int flags, double qstep, \
+        const T *restrict xs, T *restrict syn, T *restrict syn_n, T *restrict mem, T *restrict mem_n, \
+        T *restrict outs, T *restrict saved_syn, T *restrict saved_mem, T *restrict saved_f,        \
+        T *restrict saved_fp, T *restrict saved_fn, T *restrict e1, T *restrict e2,                 \
+        const T *restrict alpha, const T *restrict alpha_n, const T *restrict beta,                 \
+        const T *restrict beta_n, const T *restrict th, const T *restrict nth, const T *restrict bias, \
         const T *restrict ps, const T *restrict ns, int cap, void *fn, int64_t chunk)               \
 {                                                                                                   \
     const int synapse = flags & FLAG_SYNAPSE, ema = flags & FLAG_EMA, scaled = flags & FLAG_SCALED; \
-    const int64_t n = batch * width;                                                                \
+    const int dual = flags & FLAG_DUAL, quant = qstep > 0;                                          \
+    const T h = (T)qstep;                                                                           \
+    const int64_t n = batch * width, C = dual ? 2 : 1;                                              \
     for (int64_t t = 0; t < steps; ++t) {                                                           \
         const T *restrict x = xs + t * n;                                                           \
         T *restrict out = outs + t * n;                                                             \
         for (int64_t b = 0, k = 0; b < batch; ++b) {                                                \
             for (int64_t j = 0; j < width; ++j, ++k) {                                              \
-                T drive = x[k];                                                                     \
-                if (synapse) {                                                                      \
-                    drive = syn[k] * alpha[j] + x[k] * ((T)1 - alpha[j]);                           \
-                    syn[k] = drive;                                                                 \
+                T m;                                                                                \
+                if (dual) {                                                                         \
+                    T drive = x[k];                                                                 \
+                    if (synapse) {                                                                  \
+                        T xp = drive < 0 ? (T)0 : drive, xn = drive > 0 ? (T)0 : drive;             \
+                        T sp = syn[k] * alpha[j] + xp * ((T)1 - alpha[j]);                          \
+                        T sn = syn_n[k] * alpha_n[j] + xn * ((T)1 - alpha_n[j]);                    \
+                        syn[k] = sp;                                                                \
+                        syn_n[k] = sn;                                                              \
+                        drive = sp + sn;                                                            \
+                    }                                                                               \
+                    T dp = drive < 0 ? (T)0 : drive, dn = drive > 0 ? (T)0 : drive;                 \
+                    if (ema) {                                                                      \
+                        dp = dp * ((T)1 - beta[j]);                                                 \
+                        dn = dn * ((T)1 - beta_n[j]);                                               \
+                    }                                                                               \
+                    T mp = mem[k] * beta[j] + dp, mn = mem_n[k] * beta_n[j] + dn;                   \
+                    mem[k] = mp;                                                                    \
+                    mem_n[k] = mn;                                                                  \
+                    m = mp + mn;                                                                    \
+                } else {                                                                            \
+                    T drive = x[k];                                                                 \
+                    if (synapse) {                                                                  \
+                        drive = syn[k] * alpha[j] + x[k] * ((T)1 - alpha[j]);                       \
+                        syn[k] = drive;                                                             \
+                    }                                                                               \
+                    T delta = ema ? drive * ((T)1 - beta[j]) : drive;                               \
+                    m = mem[k] * beta[j] + delta;                                                   \
+                    mem[k] = m;                                                                     \
                 }                                                                                   \
-                T delta = ema ? drive * ((T)1 - beta[j]) : drive;                                   \
-                T m = mem[k] * beta[j] + delta;                                                     \
-                mem[k] = m;                                                                         \
                 if (firing == FIRE_NONE) {                                                          \
                     out[k] = m;                                                                     \
                 } else if (firing == FIRE_BINARY) {                                                 \
@@ -142,83 +179,153 @@ static inline __attribute__((always_inline)) void trace_forward_##SUFFIX(       
                 for (int64_t j = 0; j < width; ++j, ++k) {                                          \
                     T fp = (T)1 / ((T)1 + e1[k]);                                                   \
                     if (firing == FIRE_BINARY) {                                                    \
-                        out[k] = fp;                                                                \
-                        mem[k] = mem[k] - fp * th[j];                                               \
+                        T z = quant ? quantize_##SUFFIX(fp, h) : fp;                                \
+                        out[k] = z;                                                                 \
+                        if (quant && saved_f) saved_f[t * n + k] = fp;                              \
+                        if (dual) {                                                                 \
+                            T half = (z * th[j]) * (T)0.5;                                          \
+                            mem[k] = mem[k] - half;                                                 \
+                            mem_n[k] = mem_n[k] - half;                                             \
+                        } else {                                                                    \
+                            mem[k] = mem[k] - z * th[j];                                            \
+                        }                                                                           \
                     } else {                                                                        \
                         T fneg = (T)1 / ((T)1 + e2[k]);                                             \
-                        T zn = -fneg;                                                               \
-                        mem[k] = (mem[k] - fp * th[j]) - zn * nth[j];                               \
-                        out[k] = scaled ? fp * ps[j] + zn * ns[j] : fp + zn;                        \
+                        T zp = quant ? quantize_##SUFFIX(fp, h) : fp;                               \
+                        T zn = -(quant ? quantize_##SUFFIX(fneg, h) : fneg);                        \
+                        if (dual) {                                                                 \
+                            T hp = (zp * th[j]) * (T)0.5, hn = (zn * nth[j]) * (T)0.5;              \
+                            mem[k] = (mem[k] - hp) - hn;                                            \
+                            mem_n[k] = (mem_n[k] - hp) - hn;                                        \
+                        } else {                                                                    \
+                            mem[k] = (mem[k] - zp * th[j]) - zn * nth[j];                           \
+                        }                                                                           \
+                        out[k] = scaled ? zp * ps[j] + zn * ns[j] : zp + zn;                        \
                         if (saved_fp) { saved_fp[t * n + k] = fp; saved_fn[t * n + k] = fneg; }     \
                     }                                                                               \
                 }                                                                                   \
             }                                                                                       \
         }                                                                                           \
-        if (saved_mem) memcpy(saved_mem + t * n, mem, (size_t)n * sizeof(T));                       \
-        if (saved_syn && synapse) memcpy(saved_syn + t * n, syn, (size_t)n * sizeof(T));            \
+        if (saved_mem) {                                                                            \
+            memcpy(saved_mem + t * C * n, mem, (size_t)n * sizeof(T));                              \
+            if (dual) memcpy(saved_mem + (t * C + 1) * n, mem_n, (size_t)n * sizeof(T));            \
+        }                                                                                           \
+        if (saved_syn && synapse) {                                                                 \
+            memcpy(saved_syn + t * C * n, syn, (size_t)n * sizeof(T));                              \
+            if (dual) memcpy(saved_syn + (t * C + 1) * n, syn_n, (size_t)n * sizeof(T));            \
+        }                                                                                           \
     }                                                                                               \
 }                                                                                                   \
                                                                                                     \
-/* The adjoint of the forward loop, backwards in time (fused.backward's recursion, non-dual). g_mem \
- * and g_syn hold the final states' gradients on entry and the initial states' on exit; g_outs may  \
- * be NULL. acc (NULL: no parameter gradient) is 8 rows of n per-element sums over time: alpha,     \
- * beta, then binary: bias, rho*z; ternary: u+, -u-, rho*z+, rho*z-, then the scales' o*z+, o*z-. */ \
-static inline __attribute__((always_inline)) void trace_backward_##SUFFIX(                       \
-        int64_t steps, int64_t batch, int64_t width, const int firing, const int flags,             \
-        const T *restrict xs, const T *restrict syn0, const T *restrict mem0,                       \
-        const T *restrict saved_syn, const T *restrict saved_mem, const T *restrict outs,           \
+/* The adjoint of the forward loop, backwards in time (fused.backward's recursion without a recurrent \
+ * trace). g_mem/g_mem_n and g_syn/g_syn_n hold the final states' gradients on entry and the initial \
+ * states' on exit; g_outs may be NULL. acc (NULL: no parameter gradient) is 10 rows of n per-element \
+ * sums over time: alpha, beta, then binary: bias, rho*z; ternary: u+, -u-, rho*z+, rho*z-, then the \
+ * scales' o*z+, o*z-; rows 8 and 9 are the negative traces' alpha and beta (dual). rho is the reset \
+ * gradient (dual: the sum over both branches, each reset by half of z*theta). The sign splits'     \
+ * gradients are the masks [v >= 0], [v <= 0] (STRICT: [v < 0] for the membrane's negative drive),  \
+ * applied as 0/1 factors like the fused path's float masks. */                                     \
+static inline __attribute__((always_inline)) void trace_backward_##SUFFIX(                          \
+        int64_t steps, int64_t batch, int64_t width, const int firing, const int flags, double qstep, \
+        const T *restrict xs, const T *restrict syn0, const T *restrict syn0_n,                     \
+        const T *restrict mem0, const T *restrict mem0_n, const T *restrict saved_syn,              \
+        const T *restrict saved_mem, const T *restrict outs, const T *restrict saved_f,             \
         const T *restrict saved_fp, const T *restrict saved_fn, const T *restrict g_outs,           \
-        T *restrict g_xs, T *restrict g_syn, T *restrict g_mem, T *restrict acc,                    \
-        const T *restrict alpha, const T *restrict beta, const T *restrict th,                      \
+        T *restrict g_xs, T *restrict g_syn, T *restrict g_syn_n, T *restrict g_mem,                \
+        T *restrict g_mem_n, T *restrict acc, const T *restrict alpha, const T *restrict alpha_n,   \
+        const T *restrict beta, const T *restrict beta_n, const T *restrict th,                     \
         const T *restrict nth, const T *restrict ps, const T *restrict ns)                          \
 {                                                                                                   \
     const int synapse = flags & FLAG_SYNAPSE, ema = flags & FLAG_EMA, scaled = flags & FLAG_SCALED; \
-    const int64_t n = batch * width;                                                                \
+    const int dual = flags & FLAG_DUAL, strict = flags & FLAG_STRICT, quant = qstep > 0;            \
+    const T h = (T)qstep, reset = dual ? (T)0.5 : (T)1;                                             \
+    const int64_t n = batch * width, C = dual ? 2 : 1;                                              \
     T *restrict a_alpha = acc, *restrict a_beta = acc ? acc + n : NULL;                             \
     T *restrict a_0 = acc ? acc + 2 * n : NULL, *restrict a_1 = acc ? acc + 3 * n : NULL;           \
     T *restrict a_2 = acc ? acc + 4 * n : NULL, *restrict a_3 = acc ? acc + 5 * n : NULL;           \
     T *restrict a_4 = acc ? acc + 6 * n : NULL, *restrict a_5 = acc ? acc + 7 * n : NULL;           \
+    T *restrict a_alpha_n = acc ? acc + 8 * n : NULL, *restrict a_beta_n = acc ? acc + 9 * n : NULL; \
     for (int64_t t = steps - 1; t >= 0; --t) {                                                      \
         const T *restrict x = xs + t * n;                                                           \
-        const T *restrict prev_mem = t > 0 ? saved_mem + (t - 1) * n : mem0;                        \
-        const T *restrict prev_syn = synapse ? (t > 0 ? saved_syn + (t - 1) * n : syn0) : NULL;     \
-        const T *restrict drive = synapse ? saved_syn + t * n : x;                                  \
+        const T *restrict prev_mem = t > 0 ? saved_mem + (t - 1) * C * n : mem0;                    \
+        const T *restrict prev_mem_n = dual ? (t > 0 ? saved_mem + ((t - 1) * C + 1) * n : mem0_n) : NULL; \
+        const T *restrict prev_syn = synapse ? (t > 0 ? saved_syn + (t - 1) * C * n : syn0) : NULL; \
+        const T *restrict prev_syn_n =                                                              \
+            synapse && dual ? (t > 0 ? saved_syn + ((t - 1) * C + 1) * n : syn0_n) : NULL;          \
+        const T *restrict syn_t = synapse ? saved_syn + t * C * n : NULL;                           \
+        const T *restrict syn_t_n = synapse && dual ? saved_syn + (t * C + 1) * n : NULL;           \
         const T *restrict g = g_outs ? g_outs + t * n : NULL;                                       \
         T *restrict gx = g_xs + t * n;                                                              \
         for (int64_t b = 0, k = 0; b < batch; ++b) {                                                \
             for (int64_t j = 0; j < width; ++j, ++k) {                                              \
-                T after = g_mem[k];                                                                 \
+                T after = g_mem[k], after_n = dual ? g_mem_n[k] : (T)0;                             \
+                T rho = dual ? after + after_n : after;                                             \
                 T ao = g ? g[k] : (T)0;                                                             \
-                T am;                                                                               \
+                T au = (T)0; /* what the firing adds to the membrane adjoint of each branch */      \
                 if (firing == FIRE_NONE) {                                                          \
-                    am = after + ao;                                                                \
+                    au = ao;                                                                        \
                 } else if (firing == FIRE_BINARY) {                                                 \
-                    T f = outs[t * n + k];                                                          \
-                    T au = (ao - after * th[j]) * ((T)1 - f) * f * (T)4;                            \
-                    am = after + au;                                                                \
-                    if (acc) { a_0[k] += au; a_1[k] += after * f; }                                 \
+                    T z = outs[t * n + k], f = quant ? saved_f[t * n + k] : z;                      \
+                    au = (ao - rho * (th[j] * reset)) * ((T)1 - f) * f * (T)4;                      \
+                    if (acc) { a_0[k] += au; a_1[k] += rho * z; }                                   \
                 } else {                                                                            \
                     T fp = saved_fp[t * n + k], fneg = saved_fn[t * n + k];                         \
+                    T zp = quant ? quantize_##SUFFIX(fp, h) : fp;                                   \
+                    T zn = -(quant ? quantize_##SUFFIX(fneg, h) : fneg);                            \
                     T aop = scaled ? ao * ps[j] : ao, aon = scaled ? ao * ns[j] : ao;               \
-                    T aup = (aop - after * th[j]) * ((T)1 - fp) * fp * (T)4;                        \
-                    T bun = (aon - after * nth[j]) * ((T)1 - fneg) * fneg * (T)4;                   \
-                    am = after + (aup + bun);                                                       \
+                    T aup = (aop - rho * (th[j] * reset)) * ((T)1 - fp) * fp * (T)4;                \
+                    T bun = (aon - rho * (nth[j] * reset)) * ((T)1 - fneg) * fneg * (T)4;           \
+                    au = aup + bun;                                                                 \
                     if (acc) {                                                                      \
                         a_0[k] += aup; a_1[k] += bun;                                               \
-                        a_2[k] += after * fp; a_3[k] += after * -fneg;                              \
-                        if (scaled) { a_4[k] += ao * fp; a_5[k] += ao * -fneg; }                    \
+                        a_2[k] += rho * zp; a_3[k] += rho * zn;                                     \
+                        if (scaled) { a_4[k] += ao * zp; a_5[k] += ao * zn; }                       \
                     }                                                                               \
                 }                                                                                   \
-                if (acc) a_beta[k] += am * (ema ? prev_mem[k] - drive[k] : prev_mem[k]);            \
-                T a_delta = ema ? am * ((T)1 - beta[j]) : am;                                       \
-                g_mem[k] = am * beta[j];                                                            \
-                if (synapse) {                                                                      \
-                    T a_s = a_delta + g_syn[k];                                                     \
-                    gx[k] = a_s * ((T)1 - alpha[j]);                                                \
-                    if (acc) a_alpha[k] += a_s * (prev_syn[k] - x[k]);                              \
-                    g_syn[k] = a_s * alpha[j];                                                      \
+                T am = after + au;                                                                  \
+                if (dual) {                                                                         \
+                    T am_n = after_n + au;                                                          \
+                    T drive = synapse ? syn_t[k] + syn_t_n[k] : x[k];                               \
+                    if (acc) {                                                                      \
+                        T dp = drive < 0 ? (T)0 : drive, dn = drive > 0 ? (T)0 : drive;             \
+                        a_beta[k] += am * (ema ? prev_mem[k] - dp : prev_mem[k]);                   \
+                        a_beta_n[k] += am_n * (ema ? prev_mem_n[k] - dn : prev_mem_n[k]);           \
+                    }                                                                               \
+                    T ad = ema ? am * ((T)1 - beta[j]) : am;                                        \
+                    T ad_n = ema ? am_n * ((T)1 - beta_n[j]) : am_n;                                \
+                    g_mem[k] = am * beta[j];                                                        \
+                    g_mem_n[k] = am_n * beta_n[j];                                                  \
+                    T mask_p = drive >= 0 ? (T)1 : (T)0;                                            \
+                    T mask_n = (strict ? drive < 0 : drive <= 0) ? (T)1 : (T)0;                     \
+                    T a_drive = mask_p * ad + mask_n * ad_n;                                        \
+                    if (synapse) {                                                                  \
+                        T xv = x[k];                                                                \
+                        T asp = a_drive + g_syn[k], asn = a_drive + g_syn_n[k];                     \
+                        T xm_p = xv >= 0 ? (T)1 : (T)0, xm_n = xv <= 0 ? (T)1 : (T)0;               \
+                        gx[k] = xm_p * (asp * ((T)1 - alpha[j])) + xm_n * (asn * ((T)1 - alpha_n[j])); \
+                        if (acc) {                                                                  \
+                            T xp = xv < 0 ? (T)0 : xv, xn = xv > 0 ? (T)0 : xv;                     \
+                            a_alpha[k] += asp * (prev_syn[k] - xp);                                 \
+                            a_alpha_n[k] += asn * (prev_syn_n[k] - xn);                             \
+                        }                                                                           \
+                        g_syn[k] = asp * alpha[j];                                                  \
+                        g_syn_n[k] = asn * alpha_n[j];                                              \
+                    } else {                                                                        \
+                        gx[k] = a_drive;                                                            \
+                    }                                                                               \
                 } else {                                                                            \
-                    gx[k] = a_delta;                                                                \
+                    const T drive = synapse ? syn_t[k] : x[k];                                      \
+                    if (acc) a_beta[k] += am * (ema ? prev_mem[k] - drive : prev_mem[k]);           \
+                    T a_delta = ema ? am * ((T)1 - beta[j]) : am;                                   \
+                    g_mem[k] = am * beta[j];                                                        \
+                    if (synapse) {                                                                  \
+                        T a_s = a_delta + g_syn[k];                                                 \
+                        gx[k] = a_s * ((T)1 - alpha[j]);                                            \
+                        if (acc) a_alpha[k] += a_s * (prev_syn[k] - x[k]);                          \
+                        g_syn[k] = a_s * alpha[j];                                                  \
+                    } else {                                                                        \
+                        gx[k] = a_delta;                                                            \
+                    }                                                                               \
                 }                                                                                   \
             }                                                                                       \
         }                                                                                           \
@@ -226,48 +333,57 @@ static inline __attribute__((always_inline)) void trace_backward_##SUFFIX(      
 }
 
 /* One copy of a loop per (firing, flags) with both as compile-time constants, so that the compiler
- * drops the branches from the inner loops and can vectorise them. */
+ * drops the branches from the inner loops and can vectorise them (the backward pass's STRICT bit and
+ * the quantizer step stay run-time values). */
+#define TRACE_CASES_8(FN, F, B, ...)                                                                \
+    case F * 16 + B + 0: FN(F, B + 0, __VA_ARGS__); break;                                          \
+    case F * 16 + B + 1: FN(F, B + 1, __VA_ARGS__); break;                                          \
+    case F * 16 + B + 2: FN(F, B + 2, __VA_ARGS__); break;                                          \
+    case F * 16 + B + 3: FN(F, B + 3, __VA_ARGS__); break;
 #define TRACE_CASES(FN, ...)                                                                        \
-    switch (firing * 8 + flags) {                                                                   \
-    case 0: FN(0, 0, __VA_ARGS__); break;   case 1: FN(0, 1, __VA_ARGS__); break;                   \
-    case 2: FN(0, 2, __VA_ARGS__); break;   case 3: FN(0, 3, __VA_ARGS__); break;                   \
-    case 8: FN(1, 0, __VA_ARGS__); break;   case 9: FN(1, 1, __VA_ARGS__); break;                   \
-    case 10: FN(1, 2, __VA_ARGS__); break;  case 11: FN(1, 3, __VA_ARGS__); break;                  \
-    case 16: FN(2, 0, __VA_ARGS__); break;  case 17: FN(2, 1, __VA_ARGS__); break;                  \
-    case 18: FN(2, 2, __VA_ARGS__); break;  case 19: FN(2, 3, __VA_ARGS__); break;                  \
-    case 20: FN(2, 4, __VA_ARGS__); break;  case 21: FN(2, 5, __VA_ARGS__); break;                  \
-    case 22: FN(2, 6, __VA_ARGS__); break;  case 23: FN(2, 7, __VA_ARGS__); break;                  \
+    switch (firing * 16 + (flags & 15)) {                                                           \
+    TRACE_CASES_8(FN, 0, 0, __VA_ARGS__) TRACE_CASES_8(FN, 0, 8, __VA_ARGS__)                       \
+    TRACE_CASES_8(FN, 1, 0, __VA_ARGS__) TRACE_CASES_8(FN, 1, 8, __VA_ARGS__)                       \
+    TRACE_CASES_8(FN, 2, 0, __VA_ARGS__) TRACE_CASES_8(FN, 2, 4, __VA_ARGS__)                       \
+    TRACE_CASES_8(FN, 2, 8, __VA_ARGS__) TRACE_CASES_8(FN, 2, 12, __VA_ARGS__)                      \
     default: break;                                                                                 \
     }
 
 #define EXPORT_TRACE(T, SUFFIX)                                                                    \
 void snn_trace_forward_##SUFFIX(int64_t steps, int64_t batch, int64_t width, int firing, int flags, \
-        const T *xs, T *syn, T *mem, T *outs, T *saved_syn, T *saved_mem, T *saved_fp, T *saved_fn, \
-        T *e1, T *e2, const T *alpha, const T *beta, const T *th, const T *nth, const T *bias,       \
+        double qstep, const T *xs, T *syn, T *syn_n, T *mem, T *mem_n, T *outs, T *saved_syn,       \
+        T *saved_mem, T *saved_f, T *saved_fp, T *saved_fn, T *e1, T *e2, const T *alpha,            \
+        const T *alpha_n, const T *beta, const T *beta_n, const T *th, const T *nth, const T *bias,  \
         const T *ps, const T *ns, int cap, void *fn, int64_t chunk)                                 \
 {                                                                                                   \
     _Pragma("GCC diagnostic push") _Pragma("GCC diagnostic ignored \"-Wunused-parameter\"")         \
-    TRACE_CASES(FORWARD_CASE_##SUFFIX, steps, batch, width, xs, syn, mem, outs, saved_syn,          \
-                saved_mem, saved_fp, saved_fn, e1, e2, alpha, beta, th, nth, bias, ps, ns, cap, fn, \
-                chunk)                                                                              \
+    TRACE_CASES(FORWARD_CASE_##SUFFIX, steps, batch, width, qstep, xs, syn, syn_n, mem, mem_n, outs, \
+                saved_syn, saved_mem, saved_f, saved_fp, saved_fn, e1, e2, alpha, alpha_n, beta,    \
+                beta_n, th, nth, bias, ps, ns, cap, fn, chunk)                                      \
     _Pragma("GCC diagnostic pop")                                                                   \
 }                                                                                                   \
                                                                                                     \
 void snn_trace_backward_##SUFFIX(int64_t steps, int64_t batch, int64_t width, int firing, int flags, \
-        const T *xs, const T *syn0, const T *mem0, const T *saved_syn, const T *saved_mem,          \
-        const T *outs, const T *saved_fp, const T *saved_fn, const T *g_outs, T *g_xs, T *g_syn,    \
-        T *g_mem, T *acc, const T *alpha, const T *beta, const T *th, const T *nth, const T *ps,    \
-        const T *ns)                                                                                \
+        double qstep, const T *xs, const T *syn0, const T *syn0_n, const T *mem0, const T *mem0_n,  \
+        const T *saved_syn, const T *saved_mem, const T *outs, const T *saved_f, const T *saved_fp, \
+        const T *saved_fn, const T *g_outs, T *g_xs, T *g_syn, T *g_syn_n, T *g_mem, T *g_mem_n,    \
+        T *acc, const T *alpha, const T *alpha_n, const T *beta, const T *beta_n, const T *th,      \
+        const T *nth, const T *ps, const T *ns)                                                     \
 {                                                                                                   \
-    TRACE_CASES(BACKWARD_CASE_##SUFFIX, steps, batch, width, xs, syn0, mem0, saved_syn, saved_mem,  \
-                outs, saved_fp, saved_fn, g_outs, g_xs, g_syn, g_mem, acc, alpha, beta, th, nth, ps, \
-                ns)                                                                                 \
+    const int strict = flags & FLAG_STRICT;                                                         \
+    TRACE_CASES(BACKWARD_CASE_##SUFFIX, strict, steps, batch, width, qstep, xs, syn0, syn0_n, mem0, \
+                mem0_n, saved_syn, saved_mem, outs, saved_f, saved_fp, saved_fn, g_outs, g_xs,      \
+                g_syn, g_syn_n, g_mem, g_mem_n, acc, alpha, alpha_n, beta, beta_n, th, nth, ps, ns) \
 }
 
 #define FORWARD_CASE_f32(F, G, steps, batch, width, ...) trace_forward_f32(steps, batch, width, F, G, __VA_ARGS__)
 #define FORWARD_CASE_f64(F, G, steps, batch, width, ...) trace_forward_f64(steps, batch, width, F, G, __VA_ARGS__)
-#define BACKWARD_CASE_f32(F, G, steps, batch, width, ...) trace_backward_f32(steps, batch, width, F, G, __VA_ARGS__)
-#define BACKWARD_CASE_f64(F, G, steps, batch, width, ...) trace_backward_f64(steps, batch, width, F, G, __VA_ARGS__)
+#define BACKWARD_CASE_f32(F, G, strict, steps, batch, width, ...) \
+    trace_backward_f32(steps, batch, width, F, (G) | strict, __VA_ARGS__)
+#define BACKWARD_CASE_f64(F, G, strict, steps, batch, width, ...) \
+    trace_backward_f64(steps, batch, width, F, (G) | strict, __VA_ARGS__)
+#define NEARBYINT_f32 nearbyintf
+#define NEARBYINT_f64 nearbyint
 
 DEFINE_TRACE(float, f32)
 DEFINE_TRACE(double, f64)
@@ -278,4 +394,4 @@ EXPORT_TRACE(double, f64)
 int snn_trace_vector_exp(void) { return TRACE_VECTOR_EXP; }
 
 /* The version of this interface; the loader refuses a library with another one. */
-int snn_trace_native_abi(void) { return 1; }
+int snn_trace_native_abi(void) { return 2; }
