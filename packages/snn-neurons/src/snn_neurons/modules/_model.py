@@ -42,6 +42,9 @@ class Model(NamedTuple):
             not used when the adjoint steps run).
         recurrent_state: initial state of the recurrent cell and layer.
         recurrent: ``(owner, adjoint) -> (step, sparse step)`` of the recurrent classes.
+        recurrent_sequence: name of the fused whole-sequence function of the recurrent layer
+            (``(xs, state, input_weights, recurrent_weights, p, dt, backend=...)``; not used when the
+            adjoint steps run).
         parameters: ``(owner, p, dt) -> p``, validates (and may convert) ``p`` once.
         is_adjoint: ``p -> bool``, whether ``p`` itself selects the adjoint steps.
     """
@@ -51,6 +54,7 @@ class Model(NamedTuple):
     sequence: str | None = None
     recurrent_state: StateFactory | None = None
     recurrent: Callable[[str, bool], Steps] | None = None
+    recurrent_sequence: str | None = None
     parameters: Callable[[str, Any, float], Any] = prepare
     is_adjoint: Callable[[Any], bool] = _never_adjoint
 
@@ -108,13 +112,23 @@ class ModelLayer(_ModelMixin, SNN):
 
 class _RecurrentModelMixin(_ModelMixin):
     def _recurrent_init(
-        self, input_size: int, hidden_size: int, p: Any, adjoint: bool, kwargs: dict[str, Any]
+        self,
+        input_size: int,
+        hidden_size: int,
+        p: Any,
+        adjoint: bool,
+        kwargs: dict[str, Any],
+        layer: bool = False,
     ) -> None:
         p, adjoint = self._prepare(p, adjoint, kwargs)
         assert self._model.recurrent is not None
         step, sparse = self._model.recurrent(type(self).__name__, adjoint)
+        extra = _sparse_kwargs(sparse)
+        name = self._model.recurrent_sequence
+        if layer and not adjoint and name is not None:
+            extra["sequence"] = sequence_function(name)
         super().__init__(  # type: ignore[call-arg]
-            step, self.initial_state, input_size, hidden_size, p, **_sparse_kwargs(sparse), **kwargs
+            step, self.initial_state, input_size, hidden_size, p, **extra, **kwargs
         )
 
     def initial_state(self, input_tensor: Tensor) -> Any:
@@ -137,7 +151,7 @@ class ModelRecurrent(_RecurrentModelMixin, SNNRecurrent):
     def __init__(
         self, input_size: int, hidden_size: int, p: Any, _adjoint: bool = False, **kwargs: Any
     ) -> None:
-        self._recurrent_init(input_size, hidden_size, p, _adjoint, kwargs)
+        self._recurrent_init(input_size, hidden_size, p, _adjoint, kwargs, layer=True)
 
 
 class SizedCell(nn.Module):

@@ -336,7 +336,8 @@ class SNNRecurrentCell(_RecurrentWeights, SNNCell):
 class SNNRecurrent(_RecurrentWeights, SNN):
     r"""A recurrent neuron layer over a time-first input ``[T, ..., input_size]``.
 
-    Loops the recurrent step over ``input.unbind(0)``; weights, autapses and ``record_states`` as in
+    Loops the recurrent step over ``input.unbind(0)`` (or calls the model's fused whole-sequence
+    path, with the same numbers); weights, autapses and ``record_states`` as in
     :class:`SNNRecurrentCell` and :class:`SNN`.
 
     Args:
@@ -351,6 +352,10 @@ class SNNRecurrent(_RecurrentWeights, SNN):
         dt: integration time step, finite and > 0.
         activation_sparse: optional step used instead for sparse inputs.
         record_states: return every step's state stacked over time instead of the final one.
+        sequence: optional whole-sequence function
+            ``(xs, state, input_weights, recurrent_weights, p, dt, backend=...) -> (zs, state)`` giving
+            the same numbers as the loop; used for dense floating-point inputs when ``record_states``
+            is off.
 
     Raises:
         ValueError: as :class:`SNNRecurrentCell`, and for an input without a time step.
@@ -369,6 +374,7 @@ class SNNRecurrent(_RecurrentWeights, SNN):
         dt: float = 0.001,
         activation_sparse: RecurrentStep | None = None,
         record_states: bool = False,
+        sequence: SequenceFn | None = None,
     ) -> None:
         SNN.__init__(
             self,
@@ -378,6 +384,7 @@ class SNNRecurrent(_RecurrentWeights, SNN):
             dt,
             activation_sparse,  # type: ignore[arg-type]
             record_states,
+            sequence=sequence,
         )
         self._init_weights(input_size, hidden_size, input_weights, recurrent_weights, autapses)
 
@@ -396,8 +403,11 @@ class SNNRecurrent(_RecurrentWeights, SNN):
         steps = _time_steps(type(self).__name__, input_tensor, min_dims=2)
         self._check_input_size(input_tensor)
         state = self._state(input_tensor, state)
-        step = self._step_fn(input_tensor)
         w_in, w_rec = self.input_weights, self.effective_recurrent_weights()
+        sequence = self._sequence_for(input_tensor)
+        if sequence is not None:
+            return sequence(input_tensor, state, w_in, w_rec, self.p, self.dt, backend=self.backend)
+        step = self._step_fn(input_tensor)
         outputs, states = [], []
         for x_t in steps:
             out, state = step(x_t, state, w_in, w_rec, self.p, self.dt)

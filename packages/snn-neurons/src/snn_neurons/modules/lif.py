@@ -73,6 +73,7 @@ _LIF = Model(
     sequence="lif_feed_forward_sequence",
     recurrent_state=_recurrent_state,
     recurrent=_recurrent_steps,
+    recurrent_sequence="lif_recurrent_sequence",
     parameters=_lif_parameters,
     is_adjoint=is_adjoint,
 )
@@ -179,6 +180,9 @@ class LIFRecurrent(ModelRecurrent):
     hidden_size)``, in the input's dtype and device.
 
     Loops :class:`LIFRecurrentCell`'s step over time; returns ``(spikes [T, ..., hidden], state)``.
+    For dense input with ``record_states`` off and ``method`` not ``"adjoint"`` it calls the fused
+    whole-sequence path :func:`snn_neurons.sequence.lif_recurrent_sequence` instead (one autograd node
+    for all steps; same outputs and state bit for bit, gradients up to float round-off).
 
     Args:
         input_size: size of the input's last dimension.

@@ -26,13 +26,14 @@ import snn_core
 from ._common import (
     EXACT_DTYPES,
     _functorch_wrapped,
+    as_loop_tensor,
     check_sequence,
     constant_like,
     dimensioned_dtypes_match,
     dispatch,
-    mark_spikes,
     params_require_grad,
     reduce_grad,
+    scripted,
     time_chunks,
 )
 from ._surrogate import surrogate_derivative
@@ -93,6 +94,75 @@ def _fusable(xs: Tensor, state: Any, w_in: Any, w_rec: Any, params: tuple[Any, .
     return tuple(shape) == target
 
 
+def _recurrent_forward_loop(
+    xs: Tensor,
+    z: Tensor,
+    v: Tensor,
+    i: Tensor,
+    w_in: Tensor,
+    w_rec: Tensor,
+    zs: Tensor,
+    v1s: Tensor,
+    a: Tensor,
+    c: Tensor,
+    v_leak: Tensor,
+    v_th: Tensor,
+    v_reset: Tensor,
+) -> tuple[Tensor, Tensor, Tensor]:
+    """Steps 1..T-1 of ``lif_step``; writes spikes into ``zs[t]`` and the pre-reset voltage into ``v1s[t]``.
+
+    Every rounding of the step is kept: ``(i + x W_in^T) + z W_rec^T`` (the second sum in place),
+    ``((v_leak - v) + j) * a`` added to ``v``, ``c j + j`` (addition commutes exactly) and the reset
+    ``(1 - z) v_1 + z v_reset``. ``v_1 > v_th`` is ``v_1 - v_th > 0`` in floating point (the
+    difference of two floats rounds to zero only when they are equal). ``z`` is a fresh tensor each
+    step, so the recurrent GEMM reads an allocation like the step loop's (MKL may block a GEMM by
+    the operand's alignment).
+    """
+    steps = xs.shape[0]
+    for t in range(1, steps):
+        j = i + linear(xs[t], w_in)
+        j.add_(linear(z, w_rec))
+        drive = v_leak - v
+        drive.add_(j).mul_(a)
+        v1 = torch.add(v, drive, out=v1s[t])
+        i = torch.mul(j, c).add_(j)
+        z = torch.gt(v1, v_th).to(v1.dtype)
+        zs[t].copy_(z)
+        v = (1 - z).mul_(v1).add_(z * v_reset)
+    return z, v, i
+
+
+def _recurrent_backward_loop(
+    g_zs: Tensor,
+    sigma: Tensor,
+    free: Tensor,
+    g_js: Tensor,
+    w_rec: Tensor,
+    a: Tensor,
+    decay: Tensor,
+    keep: Tensor,
+    g_v2: Tensor,
+    g_j: Tensor,
+    g_rec: Tensor,
+) -> tuple[Tensor, Tensor, Tensor]:
+    """The adjoint recursion over one chunk of steps, last step first; writes ``dL/dj_t`` into ``g_js[t]``.
+
+    ``sigma``, ``free`` (``1 - z``) and ``g_zs`` are the chunk's rows; ``g_v2``, ``g_j`` and ``g_rec``
+    come from the step after the chunk and are returned for the step before it.
+    """
+    for k in range(g_zs.shape[0] - 1, -1, -1):
+        g_v1 = torch.addcmul((g_zs[k] + g_rec).mul_(sigma[k]), g_v2, free[k])
+        g_j = torch.mul(g_j, decay).add_(a * g_v1)
+        g_js[k].copy_(g_j)
+        g_rec = torch.matmul(g_j, w_rec)
+        g_v2 = keep * g_v1
+    return g_v2, g_j, g_rec
+
+
+_forward_loop = scripted(_recurrent_forward_loop)
+_backward_loop = scripted(_recurrent_backward_loop)
+
+
 class _LIFRecurrentSequence(torch.autograd.Function):
     @staticmethod
     def forward(
@@ -107,31 +177,28 @@ class _LIFRecurrentSequence(torch.autograd.Function):
         dt: float,
         derivative: Any,
     ) -> Any:
-        # The step's expressions verbatim, in its order: the input projection stays per step (a GEMM
-        # over all T at once may block the sum differently), and the spike is the threshold's forward
-        # pass [v1 - v_th > 0]. The reset keeps (1 - z) v1 + z v_reset rather than a where(): they
-        # differ for infinite voltages.
-        steps = xs.shape[0]
-        z, v, i = z0, v0, i0
-        zs: Tensor | None = None
-        v1s: Tensor | None = None
-        for t, x in enumerate(xs.unbind(0)):
-            j = i + linear(x, w_in) + linear(z, w_rec)
-            v1 = v + dt * p.tau_mem_inv * ((p.v_leak - v) + j)
-            i = j + -dt * p.tau_syn_inv * j
-            z = torch.gt(v1 - p.v_th, 0.0).to(v1.dtype)
-            v = (1 - z) * v1 + z * p.v_reset
-            if zs is None or v1s is None:
-                zs = torch.empty((steps, *z.shape), dtype=z.dtype, device=z.device)
-                v1s = torch.empty((steps, *v1.shape), dtype=v1.dtype, device=v1.device)
-            # z itself stays a fresh allocation: the next step's GEMM reads it as the step loop would
-            zs[t] = z
-            v1s[t] = v1
-        assert zs is not None and v1s is not None
+        # Step 0 runs the step's expressions verbatim on the arguments as given (0-dim states, Python
+        # numbers: the step's dtype rules), the compiled loop the rest. The input projection stays
+        # per step: one GEMM over all T may block the sum differently.
+        a = dt * p.tau_mem_inv
+        c = -dt * p.tau_syn_inv
+        j = i0 + linear(xs[0], w_in) + linear(z0, w_rec)
+        v1 = v0 + a * ((p.v_leak - v0) + j)
+        i = j + c * j
+        z = torch.gt(v1 - p.v_th, 0.0).to(v1.dtype)
+        v = (1 - z) * v1 + z * p.v_reset
+        zs = torch.empty((xs.shape[0], *z.shape), dtype=z.dtype, device=z.device)
+        v1s = torch.empty((xs.shape[0], *v1.shape), dtype=v1.dtype, device=v1.device)
+        zs[0] = z
+        v1s[0] = v1
+        if xs.shape[0] > 1:
+            device = xs.device
+            loop_tensors = [as_loop_tensor(value, device) for value in (a, c, p.v_leak, p.v_th, p.v_reset)]
+            z, v, i = _forward_loop(xs, z, v, i, w_in, w_rec, zs, v1s, *loop_tensors)
         ctx.save_for_backward(xs, z0, v0, i0, w_in, w_rec, v1s, zs)
         ctx.p, ctx.dt, ctx.derivative = p, dt, derivative
-        mark_spikes(ctx, zs, derivative)
-        mark_spikes(ctx, z, derivative)
+        if not derivative.differentiable:  # one call: each mark_non_differentiable replaces the last
+            ctx.mark_non_differentiable(zs, z)
         return zs, z, v, i
 
     @staticmethod
@@ -145,20 +212,15 @@ class _LIFRecurrentSequence(torch.autograd.Function):
         keep, decay = 1 - a, 1 + c
         steps, hidden = v1s.shape[0], v1s.shape[-1]
         g_js = torch.empty_like(v1s)
-        g_v1 = g_v  # placeholder until the first step sets it
         g_v2 = g_v  # dL/dv_t after reset, of the latest step not yet processed
         g_j = g_i  # dL/di_t = dL/dj_{t+1}
         g_rec = g_z  # dL/dz_t through the next step's recurrent input (or the final state)
         for start, stop in time_chunks(steps, v1s[0].numel(), _CHUNK_ELEMENTS):
             sigma = ctx.derivative(v1s[start:stop] - p.v_th, p.alpha)
             free = 1 - zs[start:stop]  # d v_t / d v_{1,t}: the reset's z is detached
-            for t in range(stop - 1, start - 1, -1):
-                k = t - start
-                g_zt = g_zs[t] + g_rec
-                g_v1 = torch.addcmul(g_zt * sigma[k], g_v2, free[k])
-                g_j = torch.add(a * g_v1, decay * g_j, out=g_js[t])
-                g_rec = torch.matmul(g_j, w_rec)
-                g_v2 = keep * g_v1
+            g_v2, g_j, g_rec = _backward_loop(
+                g_zs[start:stop], sigma, free, g_js[start:stop], w_rec, a, decay, keep, g_v2, g_j, g_rec
+            )
         need_xs, need_z0, need_v0, need_i0, need_w_in, need_w_rec = ctx.needs_input_grad[:6]
         g_xs = torch.matmul(g_js, w_in) if need_xs else None
         flat = g_js.reshape(-1, hidden)
