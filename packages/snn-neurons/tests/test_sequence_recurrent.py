@@ -334,3 +334,10 @@ def test_lif_recurrent_module_loops_when_asked():
     assert "Stack" in type(recorded.grad_fn).__name__
     assert sn.LIFRecurrent(IN, HIDDEN, p=sn.LIFParameters(method="adjoint")).sequence is None
     assert sn.LIFRecurrentCell(IN, HIDDEN)(xs[0])[0].shape == (2, HIDDEN)
+
+
+def test_docstring_example_runs():
+    import doctest
+
+    result = doctest.testmod(_lif_recurrent, extraglobs={"torch": torch}, optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 0 and result.failed == 0
