@@ -14,8 +14,9 @@ interleaved round by round so that load from other processes hits all of them al
 * ``fused (torch)``: ``layer.sequence(xs)`` with the compiled loops switched off
   (``snn_tracelayers.native.sequence.ENABLED = False``): one autograd node, torch operators per step;
 * ``fused``: ``layer.sequence(xs)`` as it runs by default: the compiled C loops of
-  ``snn_tracelayers.native`` where they apply (CPU, LI/LIB/LIT/LITS families with or without ``S``,
-  ``sigmoid4x``, no quantizer), else the same as ``fused (torch)``.
+  ``snn_tracelayers.native`` where they apply (CPU, the LI/LIEMA/LIB/LIT/LITS families with or
+  without ``S`` and ``D``, no ``R``; ``sigmoid4x``; no quantizer or ``round_ste``), else the same as
+  ``fused (torch)``.
 
 Prints a markdown table of medians (milliseconds) and speed-ups over the step loop, and with
 ``--json PATH`` writes the raw numbers.
@@ -41,8 +42,10 @@ MODES = ("step loop", "sequence (loop)", "fused (torch)", "fused")
 
 def make_layer(name: str, neurons: int, quant: bool) -> st.TraceLayer:
     torch.manual_seed(0)
-    kwargs = {"quant_fn": snn_core.round_ste()} if quant else {}
-    layer = getattr(st, name)(neurons, **kwargs)
+    cls = getattr(st, name)
+    firing = cls.recipe.firing is not None  # layers without firing take no quant_fn
+    kwargs = {"quant_fn": snn_core.round_ste()} if quant and firing else {}
+    layer = cls(neurons, **kwargs)
     with torch.no_grad():  # non-trivial recurrent weights, so the R paths do real work
         for pname, p in layer.named_parameters():
             if "rec_weight" in pname:
@@ -122,7 +125,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--neurons", type=int, default=512)
     parser.add_argument("--reps", type=int, default=7)
     parser.add_argument("--warmup", type=int, default=2)
-    parser.add_argument("--quant", action="store_true", help="quant_fn=round_ste() (binary spikes)")
+    parser.add_argument(
+        "--quant", action="store_true", help="quant_fn=round_ste() on the firing layers (binary spikes)"
+    )
     parser.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (default: torch's)")
     parser.add_argument("--json", metavar="PATH", help="write the raw numbers here")
     args = parser.parse_args(argv)

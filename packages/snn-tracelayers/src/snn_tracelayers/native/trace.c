@@ -222,12 +222,13 @@ static inline __attribute__((always_inline)) void trace_forward_##SUFFIX(       
  * states' on exit; g_outs may be NULL. acc (NULL: no parameter gradient) is 10 rows of n per-element \
  * sums over time: alpha, beta, then binary: bias, rho*z; ternary: u+, -u-, rho*z+, rho*z-, then the \
  * scales' o*z+, o*z-; rows 8 and 9 are the negative traces' alpha and beta (dual). rho is the reset \
- * gradient (dual: the sum over both branches, each reset by half of z*theta). The sign splits'     \
+ * gradient (dual: the sum over both branches, each reset by half of z*theta); sums = (acc != NULL). \
+ * The sign splits'                                                                                 \
  * gradients are the masks [v >= 0], [v <= 0] (STRICT: [v < 0] for the membrane's negative drive),  \
  * applied as 0/1 factors like the fused path's float masks. */                                     \
 static inline __attribute__((always_inline)) void trace_backward_##SUFFIX(                          \
-        int64_t steps, int64_t batch, int64_t width, const int firing, const int flags, double qstep, \
-        const T *restrict xs, const T *restrict syn0, const T *restrict syn0_n,                     \
+        int64_t steps, int64_t batch, int64_t width, const int firing, const int flags, const int sums, \
+        double qstep, const T *restrict xs, const T *restrict syn0, const T *restrict syn0_n,       \
         const T *restrict mem0, const T *restrict mem0_n, const T *restrict saved_syn,              \
         const T *restrict saved_mem, const T *restrict outs, const T *restrict saved_f,             \
         const T *restrict saved_fp, const T *restrict saved_fn, const T *restrict g_outs,           \
@@ -267,7 +268,7 @@ static inline __attribute__((always_inline)) void trace_backward_##SUFFIX(      
                 } else if (firing == FIRE_BINARY) {                                                 \
                     T z = outs[t * n + k], f = quant ? saved_f[t * n + k] : z;                      \
                     au = (ao - rho * (th[j] * reset)) * ((T)1 - f) * f * (T)4;                      \
-                    if (acc) { a_0[k] += au; a_1[k] += rho * z; }                                   \
+                    if (sums) { a_0[k] += au; a_1[k] += rho * z; }                                   \
                 } else {                                                                            \
                     T fp = saved_fp[t * n + k], fneg = saved_fn[t * n + k];                         \
                     T zp = quant ? quantize_##SUFFIX(fp, h) : fp;                                   \
@@ -276,7 +277,7 @@ static inline __attribute__((always_inline)) void trace_backward_##SUFFIX(      
                     T aup = (aop - rho * (th[j] * reset)) * ((T)1 - fp) * fp * (T)4;                \
                     T bun = (aon - rho * (nth[j] * reset)) * ((T)1 - fneg) * fneg * (T)4;           \
                     au = aup + bun;                                                                 \
-                    if (acc) {                                                                      \
+                    if (sums) {                                                                      \
                         a_0[k] += aup; a_1[k] += bun;                                               \
                         a_2[k] += rho * zp; a_3[k] += rho * zn;                                     \
                         if (scaled) { a_4[k] += ao * zp; a_5[k] += ao * zn; }                       \
@@ -286,7 +287,7 @@ static inline __attribute__((always_inline)) void trace_backward_##SUFFIX(      
                 if (dual) {                                                                         \
                     T am_n = after_n + au;                                                          \
                     T drive = synapse ? syn_t[k] + syn_t_n[k] : x[k];                               \
-                    if (acc) {                                                                      \
+                    if (sums) {                                                                      \
                         T dp = drive < 0 ? (T)0 : drive, dn = drive > 0 ? (T)0 : drive;             \
                         a_beta[k] += am * (ema ? prev_mem[k] - dp : prev_mem[k]);                   \
                         a_beta_n[k] += am_n * (ema ? prev_mem_n[k] - dn : prev_mem_n[k]);           \
@@ -303,7 +304,7 @@ static inline __attribute__((always_inline)) void trace_backward_##SUFFIX(      
                         T asp = a_drive + g_syn[k], asn = a_drive + g_syn_n[k];                     \
                         T xm_p = xv >= 0 ? (T)1 : (T)0, xm_n = xv <= 0 ? (T)1 : (T)0;               \
                         gx[k] = xm_p * (asp * ((T)1 - alpha[j])) + xm_n * (asn * ((T)1 - alpha_n[j])); \
-                        if (acc) {                                                                  \
+                        if (sums) {                                                                  \
                             T xp = xv < 0 ? (T)0 : xv, xn = xv > 0 ? (T)0 : xv;                     \
                             a_alpha[k] += asp * (prev_syn[k] - xp);                                 \
                             a_alpha_n[k] += asn * (prev_syn_n[k] - xn);                             \
@@ -315,13 +316,13 @@ static inline __attribute__((always_inline)) void trace_backward_##SUFFIX(      
                     }                                                                               \
                 } else {                                                                            \
                     const T drive = synapse ? syn_t[k] : x[k];                                      \
-                    if (acc) a_beta[k] += am * (ema ? prev_mem[k] - drive : prev_mem[k]);           \
+                    if (sums) a_beta[k] += am * (ema ? prev_mem[k] - drive : prev_mem[k]);           \
                     T a_delta = ema ? am * ((T)1 - beta[j]) : am;                                   \
                     g_mem[k] = am * beta[j];                                                        \
                     if (synapse) {                                                                  \
                         T a_s = a_delta + g_syn[k];                                                 \
                         gx[k] = a_s * ((T)1 - alpha[j]);                                            \
-                        if (acc) a_alpha[k] += a_s * (prev_syn[k] - x[k]);                          \
+                        if (sums) a_alpha[k] += a_s * (prev_syn[k] - x[k]);                          \
                         g_syn[k] = a_s * alpha[j];                                                  \
                     } else {                                                                        \
                         gx[k] = a_delta;                                                            \
@@ -378,10 +379,14 @@ void snn_trace_backward_##SUFFIX(int64_t steps, int64_t batch, int64_t width, in
 
 #define FORWARD_CASE_f32(F, G, steps, batch, width, ...) trace_forward_f32(steps, batch, width, F, G, __VA_ARGS__)
 #define FORWARD_CASE_f64(F, G, steps, batch, width, ...) trace_forward_f64(steps, batch, width, F, G, __VA_ARGS__)
-#define BACKWARD_CASE_f32(F, G, strict, steps, batch, width, ...) \
-    trace_backward_f32(steps, batch, width, F, (G) | strict, __VA_ARGS__)
-#define BACKWARD_CASE_f64(F, G, strict, steps, batch, width, ...) \
-    trace_backward_f64(steps, batch, width, F, (G) | strict, __VA_ARGS__)
+/* with and without the parameter sums as separate copies: a run-time `if (acc)` around the sums'
+ * updates keeps gcc from vectorising the dual loops */
+#define BACKWARD_CASE_f32(F, G, strict, steps, batch, width, ...)                                   \
+    if (acc) trace_backward_f32(steps, batch, width, F, (G) | strict, 1, __VA_ARGS__);              \
+    else trace_backward_f32(steps, batch, width, F, (G) | strict, 0, __VA_ARGS__)
+#define BACKWARD_CASE_f64(F, G, strict, steps, batch, width, ...)                                   \
+    if (acc) trace_backward_f64(steps, batch, width, F, (G) | strict, 1, __VA_ARGS__);              \
+    else trace_backward_f64(steps, batch, width, F, (G) | strict, 0, __VA_ARGS__)
 #define NEARBYINT_f32 nearbyintf
 #define NEARBYINT_f64 nearbyint
 
