@@ -117,3 +117,17 @@ def test_refused_tuned_flags_fall_back_to_portable_ones(tmp_path, cache, monkeyp
     monkeypatch.setattr(native, "TUNED_FLAGS", ("-fno-such-flag-for-snn",))
     lib = native.load_library(next(_names), [write(tmp_path, "int f(void) { return 7; }")])
     assert lib is not None and lib.f() == 7
+
+
+@needs_compiler
+def test_one_file_in_parts_with_their_own_flags(tmp_path, cache):
+    source = write(
+        tmp_path,
+        "#define CAT(a, b) a##b\n#define NAME(p) CAT(part, p)\nint NAME(PART)(void) { return PART; }",
+    )
+    name = next(_names)
+    lib = native.load_library(name, [(source, ["-DPART=1"]), (source, ["-DPART=2"])])
+    assert (lib.part1(), lib.part2()) == (1, 2)
+    # other flags for a part are another library
+    other = native.load_library(next(_names), [(source, ["-DPART=3"])])
+    assert other.part3() == 3 and len(list(cache.glob("*.so"))) == 2

@@ -67,14 +67,22 @@ def build_error(name: str) -> str | None:
     return _errors.get(name)
 
 
+#: a source file, or a source file with its own extra flags (e.g. ``-DPART=2`` to build one part of it)
+Source = Path | str | tuple[Path | str, Sequence[str]]
+
+
 def load_library(
-    name: str, sources: Sequence[Path], declare: Callable[[ctypes.CDLL], None] | None = None
+    name: str, sources: Sequence[Source], declare: Callable[[ctypes.CDLL], None] | None = None
 ) -> ctypes.CDLL | None:
     """The library built from ``sources``, compiled on the first call of the process's life and cached.
 
+    Each source becomes one object file; the objects are compiled in parallel (one compiler process
+    per CPU) and linked into one shared library, so splitting a large file into parts (the same
+    file with different ``-D`` flags) shortens the one-time build on machines with several cores.
+
     Args:
         name: a short name, part of the cached file's name and the key of :func:`build_error`.
-        sources: C99 files compiled together into one shared library.
+        sources: C99 files, each optionally paired with extra compiler flags for it alone.
         declare: called once with the loaded library to set ``argtypes``/``restype``; an
             ``AttributeError`` there (a missing symbol) counts as a failed build.
 
@@ -88,8 +96,15 @@ def load_library(
         return None
     with _lock:
         if name not in _libraries:
-            _libraries[name] = _build_and_load(name, [Path(s) for s in sources], declare)
+            _libraries[name] = _build_and_load(name, [_unit(s) for s in sources], declare)
     return _libraries[name]
+
+
+def _unit(source: Source) -> tuple[Path, tuple[str, ...]]:
+    if isinstance(source, tuple):
+        path, flags = source
+        return Path(path), tuple(flags)
+    return Path(source), ()
 
 
 def _compiler() -> str | None:
@@ -113,13 +128,13 @@ def _cpu_signature() -> str:
 
 
 def _build_and_load(
-    name: str, sources: list[Path], declare: Callable[[ctypes.CDLL], None] | None
+    name: str, units: list[tuple[Path, tuple[str, ...]]], declare: Callable[[ctypes.CDLL], None] | None
 ) -> ctypes.CDLL | None:
     compiler = _compiler()
     if compiler is None:
         _errors[name] = "no C compiler found (set CC, or install gcc or clang)"
         return None
-    code = b"\0".join(s.read_bytes() for s in sources)
+    code = b"\0".join(path.read_bytes() + b"\0" + " ".join(flags).encode() for path, flags in units)
     for flags in ([*BASE_FLAGS, *TUNED_FLAGS], list(BASE_FLAGS)):
         parts = [
             code,
@@ -132,7 +147,8 @@ def _build_and_load(
         target = cache_dir() / f"{name}-{key}.so"
         try:
             if not target.exists():
-                _compile(compiler, flags, sources, target)
+                _log.info("snn: compiling %s once (cached in %s)", name, target.parent)
+                _compile(compiler, flags, units, target)
             lib = ctypes.CDLL(str(target))
             if declare is not None:
                 declare(lib)
@@ -146,15 +162,42 @@ def _build_and_load(
     return None
 
 
-def _compile(compiler: str, flags: list[str], sources: list[Path], target: Path) -> None:
+def _compile(
+    compiler: str, flags: list[str], units: list[tuple[Path, tuple[str, ...]]], target: Path
+) -> None:
+    """Compile every unit to an object file in parallel, then link them into ``target``."""
     target.parent.mkdir(parents=True, exist_ok=True)
+    object_flags = [f for f in flags if f != "-shared"]
     # build beside the target, then rename: a concurrent process never loads a half-written file
-    fd, partial = tempfile.mkstemp(suffix=".so", dir=target.parent)
-    os.close(fd)
-    try:
-        command = [compiler, *flags, *(str(s) for s in sources), "-o", partial, "-lm"]
-        subprocess.run(command, check=True, capture_output=True, timeout=300)
+    with tempfile.TemporaryDirectory(dir=target.parent, prefix=".build-") as work:
+        objects = [os.path.join(work, f"unit{k}.o") for k in range(len(units))]
+        commands = [
+            [compiler, *object_flags, *extra, "-c", str(path), "-o", obj]
+            for (path, extra), obj in zip(units, objects)
+        ]
+        _run_parallel(commands)
+        partial = os.path.join(work, "library.so")
+        _run_parallel([[compiler, *flags, *objects, "-o", partial, "-lm"]])
         os.replace(partial, target)
+
+
+def _run_parallel(commands: list[list[str]]) -> None:
+    """Run the commands, at most one per CPU at a time; raise ``CalledProcessError`` on the first failure."""
+    pending = list(commands)
+    running: list[tuple[list[str], subprocess.Popen[bytes]]] = []
+    width = max(1, os.cpu_count() or 1)
+    try:
+        while pending or running:
+            while pending and len(running) < width:
+                command = pending.pop(0)
+                running.append(
+                    (command, subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE))
+                )
+            command, process = running.pop(0)
+            out, err = process.communicate(timeout=600)
+            if process.returncode != 0:
+                raise subprocess.CalledProcessError(process.returncode, command, out, err)
     finally:
-        if os.path.exists(partial):
-            os.unlink(partial)
+        for _, process in running:
+            process.kill()
+            process.wait()
