@@ -7,7 +7,7 @@ backward pass is the same adjoint recursion in one sweep. ``li.c``, ``iaf.c``, `
 ``lif_refrac.c`` and ``lsnn.c`` do the same for their models (:mod:`.models`); ``lif_ex.c`` and
 ``lif_adex.c`` run one C call per step around torch's ``exp`` (whose vectorised CPU kernel rounds
 differently from libm's), so their forward pass stays bit-identical too. The C files are compiled on first use with
-the system compiler (about half a second, once per machine; see :mod:`snn_core.native`).
+the system compiler (a few seconds, once per machine, one compiler process per core; see :mod:`snn_core.native`).
 Without a compiler, or with ``SNN_DISABLE_NATIVE=1``, :func:`available` is ``False`` and the
 TorchScript path runs, with the same numbers.
 
