@@ -590,8 +590,10 @@ def test_sequences_mapping_names_every_model():
         "lsnn",
         "lif_adex",
         "lif_ex",
+        "izhikevich",
     }
     assert sequence.SEQUENCES["lif"] is sequence.lif_feed_forward_sequence
+    assert sequence.SEQUENCES["izhikevich"] is sequence.izhikevich_feed_forward_sequence
 
 
 # --- the other models (recomputing backward) --------------------------------------------------

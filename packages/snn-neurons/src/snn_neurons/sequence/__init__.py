@@ -19,6 +19,7 @@ from ._lif import lif_feed_forward_sequence
 from ._lif_recurrent import lif_recurrent_sequence
 from ._models import (
     iaf_feed_forward_sequence,
+    izhikevich_feed_forward_sequence,
     li_feed_forward_sequence,
     lif_adex_feed_forward_sequence,
     lif_box_feed_forward_sequence,
@@ -37,11 +38,13 @@ SEQUENCES = {
     "lsnn": lsnn_feed_forward_sequence,
     "lif_adex": lif_adex_feed_forward_sequence,
     "lif_ex": lif_ex_feed_forward_sequence,
+    "izhikevich": izhikevich_feed_forward_sequence,
 }
 
 __all__ = [
     "SEQUENCES",
     "iaf_feed_forward_sequence",
+    "izhikevich_feed_forward_sequence",
     "li_feed_forward_sequence",
     "lif_adex_feed_forward_sequence",
     "lif_box_feed_forward_sequence",

@@ -1,4 +1,4 @@
-"""Whole-sequence functions for LI, IAF, LIF box, LIF refrac, LSNN, AdEx and Ex (recomputing backward)."""
+"""Whole-sequence functions for LI, IAF, LIF box, LIF refrac, LSNN, AdEx, Ex and Izhikevich (recomputing backward)."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from ._surrogate import surrogate_derivative
 
 __all__ = [
     "iaf_feed_forward_sequence",
+    "izhikevich_feed_forward_sequence",
     "li_feed_forward_sequence",
     "lif_adex_feed_forward_sequence",
     "lif_box_feed_forward_sequence",
@@ -228,4 +229,12 @@ lif_ex_feed_forward_sequence = _make(
     "LIFExFeedForwardState",
     "LIFExParameters",
     _lif_ex_fused,
+)
+# no fused path: the generic recomputing path differentiates the polynomial step itself
+izhikevich_feed_forward_sequence = _make(
+    "izhikevich_feed_forward_sequence",
+    "neuron:izhikevich",
+    "izhikevich_feed_forward_step",
+    "IzhikevichState",
+    "IzhikevichNeuronParameters",
 )
