@@ -477,8 +477,8 @@ def test_supports_names_the_models():
         "lif", xs, F.LIFFeedForwardState(torch.zeros(2, 4), torch.zeros(2, 4)), F.LIFParameters()
     )
     assert native.supports("li", xs, F.LIState(torch.zeros(2, 4), torch.zeros(2, 4)), F.LIParameters())
-    with pytest.raises(KeyError, match="izhikevich"):
-        native.supports("izhikevich", xs, None, None)
+    with pytest.raises(KeyError, match="lif_mc"):
+        native.supports("lif_mc", xs, None, None)
 
 
 # --- the exponential models keep torch's exp --------------------------------------------------------

@@ -218,7 +218,7 @@ def snn_register_kernels() -> list[snn_core.KernelSpec]:
     """The compiled CPU loops (``backend="cpu"``; built on first use, see :mod:`snn_neurons.native`).
 
     One kernel per model with a whole-sequence path: ``neuron:lif``, ``li``, ``iaf``, ``lif_box``,
-    ``lif_refrac``, ``lsnn`` (all steps in C), ``lif_ex`` and ``lif_adex`` (one C call per step
+    ``lif_refrac``, ``lsnn``, ``izhikevich`` (all steps in C), ``lif_ex`` and ``lif_adex`` (one C call per step
     around torch's ``exp``). Each runs the torch path itself where its loop does not apply.
     """
     from . import native
@@ -233,6 +233,11 @@ def snn_register_kernels() -> list[snn_core.KernelSpec]:
         ("lsnn", native.lsnn_feed_forward_sequence, f"compiled C loop for CPU tensors ({exact})"),
         ("lif_ex", native.lif_ex_feed_forward_sequence, f"compiled C step around torch.exp ({exact})"),
         ("lif_adex", native.lif_adex_feed_forward_sequence, f"compiled C step around torch.exp ({exact})"),
+        (
+            "izhikevich",
+            native.models.izhikevich_feed_forward_sequence,
+            f"compiled C loop for CPU tensors ({exact})",
+        ),
     ]
     return [
         snn_core.KernelSpec(

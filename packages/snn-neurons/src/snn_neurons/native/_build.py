@@ -64,6 +64,8 @@ def _signatures(real: type) -> dict[str, list[type]]:
         "snn_lif_adex_begin": [ptr],
         "snn_lif_adex_step": [ptr, i64],
         "snn_lif_adex_backward": [i32, i64, i64, *[ptr] * 7, *[real] * 9],
+        "snn_izhikevich_forward": [i64, i64, *[ptr] * 8, *[real] * 9],
+        "snn_izhikevich_backward": [i32, i64, i64, *[ptr] * 6, *[real] * 10],
     }
 
 

@@ -1,4 +1,4 @@
-r"""The ``"cpu"`` kernels of LI, IAF, LIF box, refractory LIF, LSNN, AdEx and exponential LIF.
+r"""The ``"cpu"`` kernels of LI, IAF, LIF box, refractory LIF, LSNN, AdEx, exponential LIF and Izhikevich.
 
 Each ``<model>_feed_forward_sequence(xs, state, p, dt)`` runs the model's C file (``<model>.c``)
 where the compiled loop reproduces the step function bit for bit, and
@@ -29,6 +29,7 @@ from ._sequence import supported as _supported
 __all__ = [
     "MODELS",
     "iaf_feed_forward_sequence",
+    "izhikevich_feed_forward_sequence",
     "li_feed_forward_sequence",
     "lif_adex_feed_forward_sequence",
     "lif_box_feed_forward_sequence",
@@ -330,6 +331,43 @@ def lif_adex_feed_forward_sequence(xs: Tensor, state: Any, p: Any, dt: float) ->
     return run(LIF_ADEX, _NativeLIFAdEx, xs, state, p, dt, fallback)
 
 
+# --- Izhikevich -------------------------------------------------------------------------------
+
+
+def _izhikevich_plan(p: Any, dt: float) -> Plan | None:
+    # the step's own products of parameters: (tau_inv * dt) and (tau_inv * dt) * a, in their type
+    kind, e, f = surrogate_kind(p.method), scalar(p.tau_inv * dt), scalar(p.tau_inv * dt * p.a)
+    values = scalars(p.sq, p.mn, p.bias, p.b, p.v_th, p.c, p.d, p.alpha)
+    if kind is None or e is None or f is None or values is None:
+        return None
+    sq, mn, bias, b, v_th, c, d, alpha = values
+    return Plan((e, f, sq, mn, bias, b, v_th, c, d), (e, f, sq, mn, b, v_th, c, d, alpha, SQRT_PI), kind)
+
+
+def _izhikevich_fields(p: Any) -> tuple[Any, ...]:
+    return (p.tau_inv, p.a, p.b, p.c, p.d, p.sq, p.mn, p.bias, p.v_th, p.alpha, p.method)
+
+
+IZHIKEVICH = Model(
+    "izhikevich",
+    ("v", "u"),
+    saved=2,
+    spikes=True,
+    plan=PlanCache(_izhikevich_fields, _izhikevich_plan),
+)
+
+
+class _NativeIzhikevich(NativeSequence):
+    """Izhikevich's compiled loop; saves the voltage entering each step and v1."""
+
+
+def izhikevich_feed_forward_sequence(xs: Tensor, state: Any, p: Any, dt: float) -> tuple[Tensor, Any]:
+    """The ``"cpu"`` kernel of ``neuron:izhikevich`` (``izhikevich.c``; the 0-dim preset states run torch)."""
+    from ..sequence import izhikevich_feed_forward_sequence as fallback
+
+    return run(IZHIKEVICH, _NativeIzhikevich, xs, state, p, dt, fallback)
+
+
 #: registry neuron name -> its Model
 MODELS = {
     "li": LI,
@@ -339,6 +377,7 @@ MODELS = {
     "lsnn": LSNN,
     "lif_ex": LIF_EX,
     "lif_adex": LIF_ADEX,
+    "izhikevich": IZHIKEVICH,
 }
 
 
