@@ -591,9 +591,11 @@ def test_sequences_mapping_names_every_model():
         "lif_adex",
         "lif_ex",
         "izhikevich",
+        "coba_lif",
     }
     assert sequence.SEQUENCES["lif"] is sequence.lif_feed_forward_sequence
     assert sequence.SEQUENCES["izhikevich"] is sequence.izhikevich_feed_forward_sequence
+    assert sequence.SEQUENCES["coba_lif"] is sequence.coba_lif_feed_forward_sequence
 
 
 # --- the other models (recomputing backward) --------------------------------------------------

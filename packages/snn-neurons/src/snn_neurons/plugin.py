@@ -218,8 +218,8 @@ def snn_register_kernels() -> list[snn_core.KernelSpec]:
     """The compiled CPU loops (``backend="cpu"``; built on first use, see :mod:`snn_neurons.native`).
 
     One kernel per model with a whole-sequence path: ``neuron:lif``, ``li``, ``iaf``, ``lif_box``,
-    ``lif_refrac``, ``lsnn``, ``izhikevich`` (all steps in C), ``lif_ex`` and ``lif_adex`` (one C call per step
-    around torch's ``exp``). Each runs the torch path itself where its loop does not apply.
+    ``lif_refrac``, ``lsnn``, ``izhikevich``, ``coba_lif`` (all steps in C), ``lif_ex`` and ``lif_adex`` (one
+    C call per step around torch's ``exp``). Each runs the torch path itself where its loop does not apply.
     """
     from . import native
 
@@ -236,6 +236,11 @@ def snn_register_kernels() -> list[snn_core.KernelSpec]:
         (
             "izhikevich",
             native.models.izhikevich_feed_forward_sequence,
+            f"compiled C loop for CPU tensors ({exact})",
+        ),
+        (
+            "coba_lif",
+            native.models.coba_lif_feed_forward_sequence,
             f"compiled C loop for CPU tensors ({exact})",
         ),
     ]

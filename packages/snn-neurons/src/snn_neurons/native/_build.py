@@ -66,6 +66,8 @@ def _signatures(real: type) -> dict[str, list[type]]:
         "snn_lif_adex_backward": [i32, i64, i64, *[ptr] * 7, *[real] * 9],
         "snn_izhikevich_forward": [i64, i64, *[ptr] * 8, *[real] * 9],
         "snn_izhikevich_backward": [i32, i64, i64, *[ptr] * 6, *[real] * 10],
+        "snn_coba_lif_forward": [i64, i64, *[ptr] * 12, *[real] * 9],
+        "snn_coba_lif_backward": [i32, i64, i64, *[ptr] * 9, *[real] * 10],
     }
 
 

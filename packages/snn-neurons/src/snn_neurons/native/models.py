@@ -1,4 +1,5 @@
-r"""The ``"cpu"`` kernels of LI, IAF, LIF box, refractory LIF, LSNN, AdEx, exponential LIF and Izhikevich.
+r"""The ``"cpu"`` kernels of LI, IAF, LIF box, refractory LIF, LSNN, AdEx, exponential LIF, Izhikevich and
+conductance-based LIF.
 
 Each ``<model>_feed_forward_sequence(xs, state, p, dt)`` runs the model's C file (``<model>.c``)
 where the compiled loop reproduces the step function bit for bit, and
@@ -28,6 +29,7 @@ from ._sequence import supported as _supported
 
 __all__ = [
     "MODELS",
+    "coba_lif_feed_forward_sequence",
     "iaf_feed_forward_sequence",
     "izhikevich_feed_forward_sequence",
     "li_feed_forward_sequence",
@@ -368,6 +370,60 @@ def izhikevich_feed_forward_sequence(xs: Tensor, state: Any, p: Any, dt: float) 
     return run(IZHIKEVICH, _NativeIzhikevich, xs, state, p, dt, fallback)
 
 
+# --- conductance-based LIF ---------------------------------------------------------------------
+
+
+def _coba_lif_plan(p: Any, dt: float) -> Plan | None:
+    # the step's own products: -dt * tau_syn_*_inv and dt * c_m_inv, in the parameters' type
+    kind = surrogate_kind(p.method)
+    a_e, a_i, m = scalar(-dt * p.tau_syn_exc_inv), scalar(-dt * p.tau_syn_inh_inv), scalar(dt * p.c_m_inv)
+    values = scalars(p.g_l, p.v_rest, p.e_rev_E, p.e_rev_I, p.v_thresh, p.v_reset, p.alpha)
+    if kind is None or a_e is None or a_i is None or m is None or values is None:
+        return None
+    g_l, v_rest, e_e, e_i, v_th, v_reset, alpha = values
+    return Plan(
+        (a_e, a_i, m, g_l, v_rest, e_e, e_i, v_th, v_reset),
+        (a_e, a_i, m, g_l, e_e, e_i, v_th, v_reset, alpha, SQRT_PI),
+        kind,
+    )
+
+
+def _coba_lif_fields(p: Any) -> tuple[Any, ...]:
+    return (
+        p.tau_syn_exc_inv,
+        p.tau_syn_inh_inv,
+        p.c_m_inv,
+        p.g_l,
+        p.e_rev_I,
+        p.e_rev_E,
+        p.v_rest,
+        p.v_reset,
+        p.v_thresh,
+        p.alpha,
+        p.method,
+    )
+
+
+COBA_LIF = Model(
+    "coba_lif",
+    ("v", "g_e", "g_i"),
+    saved=4,
+    spikes=True,
+    plan=PlanCache(_coba_lif_fields, _coba_lif_plan),
+)
+
+
+class _NativeCobaLIF(NativeSequence):
+    """Conductance-based LIF's compiled loop; saves v entering each step, v1, g_e1 + g_i1 and the input."""
+
+
+def coba_lif_feed_forward_sequence(xs: Tensor, state: Any, p: Any, dt: float) -> tuple[Tensor, Any]:
+    """The ``"cpu"`` kernel of ``neuron:coba_lif`` (``coba_lif.c``)."""
+    from ..sequence import coba_lif_feed_forward_sequence as fallback
+
+    return run(COBA_LIF, _NativeCobaLIF, xs, state, p, dt, fallback)
+
+
 #: registry neuron name -> its Model
 MODELS = {
     "li": LI,
@@ -378,6 +434,7 @@ MODELS = {
     "lif_ex": LIF_EX,
     "lif_adex": LIF_ADEX,
     "izhikevich": IZHIKEVICH,
+    "coba_lif": COBA_LIF,
 }
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 from ._lif import lif_feed_forward_sequence
 from ._lif_recurrent import lif_recurrent_sequence
 from ._models import (
+    coba_lif_feed_forward_sequence,
     iaf_feed_forward_sequence,
     izhikevich_feed_forward_sequence,
     li_feed_forward_sequence,
@@ -39,10 +40,12 @@ SEQUENCES = {
     "lif_adex": lif_adex_feed_forward_sequence,
     "lif_ex": lif_ex_feed_forward_sequence,
     "izhikevich": izhikevich_feed_forward_sequence,
+    "coba_lif": coba_lif_feed_forward_sequence,
 }
 
 __all__ = [
     "SEQUENCES",
+    "coba_lif_feed_forward_sequence",
     "iaf_feed_forward_sequence",
     "izhikevich_feed_forward_sequence",
     "li_feed_forward_sequence",

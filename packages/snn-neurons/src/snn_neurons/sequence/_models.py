@@ -1,4 +1,4 @@
-"""Whole-sequence functions for LI, IAF, LIF box, LIF refrac, LSNN, AdEx, Ex and Izhikevich (recomputing backward)."""
+"""Whole-sequence functions for LI, IAF, LIF box, LIF refrac, LSNN, AdEx, Ex, Izhikevich and CobaLIF (recomputing backward)."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from ._simple import IAFSequence, LIFBoxSequence, LISequence
 from ._surrogate import surrogate_derivative
 
 __all__ = [
+    "coba_lif_feed_forward_sequence",
     "iaf_feed_forward_sequence",
     "izhikevich_feed_forward_sequence",
     "li_feed_forward_sequence",
@@ -230,11 +231,18 @@ lif_ex_feed_forward_sequence = _make(
     "LIFExParameters",
     _lif_ex_fused,
 )
-# no fused path: the generic recomputing path differentiates the polynomial step itself
+# no fused paths: the generic recomputing path differentiates these steps itself
 izhikevich_feed_forward_sequence = _make(
     "izhikevich_feed_forward_sequence",
     "neuron:izhikevich",
     "izhikevich_feed_forward_step",
     "IzhikevichState",
     "IzhikevichNeuronParameters",
+)
+coba_lif_feed_forward_sequence = _make(
+    "coba_lif_feed_forward_sequence",
+    "neuron:coba_lif",
+    "coba_lif_feed_forward_step",
+    "CobaLIFFeedForwardState",
+    "CobaLIFParameters",
 )
