@@ -332,3 +332,24 @@ def test_default_parameters_are_tonic_spiking():
     xs = drive((60, 2, 5), torch.float64, seed=16)
     state = initial_state((2, 5), torch.float64)
     assert_bitwise(*seq(xs, state), *seq(xs, state, F.tonic_spiking.p))
+
+
+@pytest.mark.parametrize(
+    ("fn", "state_of", "p"),
+    [
+        (sequence.izhikevich_feed_forward_sequence, lambda s, d: initial_state(s, d), params()),
+        (
+            sequence.coba_lif_feed_forward_sequence,
+            lambda s, d: F.CobaLIFFeedForwardState(
+                *(torch.zeros(s, dtype=d, requires_grad=True) for _ in range(3))
+            ),
+            F.CobaLIFParameters(),
+        ),
+    ],
+    ids=["izhikevich", "coba_lif"],
+)
+def test_torch_backend_loops_the_step_not_the_slower_recomputing_path(fn, state_of, p):
+    xs = drive((12, 2, 5), torch.float64)
+    outs, final = fn(xs, state_of((2, 5), torch.float64), p, backend="torch")
+    assert "Generic" not in node_name(outs, final)
+    assert node_name(outs, final) == "StackBackward0"
