@@ -15,6 +15,7 @@ import snn_core
 import snn_tracelayers as st
 from snn_tracelayers import native
 from snn_tracelayers.fused import fused_trace_sequence
+from snn_tracelayers.fused.plan import make_plan
 from snn_tracelayers.native import _build
 from snn_tracelayers.native import sequence as native_sequence
 
@@ -29,7 +30,8 @@ FIRING = [name for name in SINGLE + DUAL if "LIB" in name or "LIT" in name]
 #: ``NAME/round`` is the layer with ``quant_fn=round_ste()``, ``NAME/round=h`` with ``round_ste(h)``
 QUANTIZED = [f"{name}/round" for name in FIRING] + ["LIT/round=0.25", "DSLIB/round=0.3", "SLITS/round=0.3333"]
 SUPPORTED = SINGLE + DUAL + QUANTIZED
-SHAPES = [(1, 1, 4), (1, 3, 5), (17, 1, 6), (40, 4, 7), (12, 5), (9, 2, 3, 5)]
+#: the last two are wide enough for the C loops' vector bodies (16 floats a vector) and their remainders
+SHAPES = [(1, 1, 4), (1, 3, 5), (17, 1, 6), (40, 4, 7), (12, 5), (9, 2, 3, 5), (6, 2, 70), (5, 37)]
 DTYPES = [torch.float32, torch.float64]
 TOL = {torch.float32: (1e-5, 1e-6), torch.float64: (1e-12, 1e-12)}  # vs the torch fused path
 LOOP_TOL = {torch.float32: (1e-4, 1e-5), torch.float64: (1e-10, 1e-10)}  # vs the step loop (test_fused)
@@ -219,6 +221,42 @@ def test_unsupported_layers_run_the_torch_fused_path(name: str, kwargs: dict, wh
     assert torch.equal(outs, run(layer, xs, states, fused=False)[0])
 
 
+@pytest.mark.parametrize(
+    "recipe",
+    [
+        st.TraceRecipe(st.Membrane(ema=True), firing=st.BinaryFiring()),
+        st.TraceRecipe(
+            st.Membrane(dual=True, ema=True), st.Synapse(dual=True), firing=st.TernaryFiring(scaled=True)
+        ),
+    ],
+    ids=["LIBEMA", "DSLITSEMA"],
+)
+def test_recipes_without_compiled_loops_run_the_torch_fused_path(recipe) -> None:
+    """trace.c compiles the combinations of the library's layers only (no EMA membrane with firing)."""
+    layer = st.make_layer_class("Custom", recipe)(6)
+    plan = make_plan(layer.trace_config())
+    assert plan is not None and not _build.variant(plan.firing, native_sequence._flags(plan))
+    gen = torch.Generator().manual_seed(3)
+    xs = torch.randn(8, 2, 6, generator=gen).requires_grad_(True)
+    states = {k: torch.zeros(2, 6) for k in layer.recipe.states}
+    outs, final = run(layer, xs, states)
+    assert outs.grad_fn.native is False
+    assert_bitwise((outs, final), run(layer, xs, states, fused=False))
+
+
+def test_every_library_layer_has_compiled_loops() -> None:
+    for name in SINGLE + DUAL:
+        plan = make_plan(getattr(st, name)(3).trace_config())
+        assert plan is not None and _build.variant(plan.firing, native_sequence._flags(plan)), name
+    assert not _build.variant(1, 2) and not _build.variant(3, 0)  # EMA with firing; no such firing kind
+
+
+def test_parallel_build_units() -> None:
+    """trace.c is compiled as SNN_TRACE_PARTS units (one -DSNN_TRACE_PART each), linked into one library."""
+    assert len(_build.SOURCES) == 4 == native.library().snn_trace_parts()
+    assert [flags for _, flags in _build.SOURCES] == [[f"-DSNN_TRACE_PART={k}"] for k in range(4)]
+
+
 def test_non_contiguous_input_falls_back_for_firing_but_not_for_li() -> None:
     for name, native_expected in (
         ("LIB", False),
@@ -257,9 +295,10 @@ def test_round_ste_ties_round_half_to_even() -> None:
 
 @pytest.mark.parametrize("name", ["DLI", "DSLIEMA", "DLIB", "DLIT", "DSLIT", "DLITS/round"])
 @pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
-def test_dual_sign_split_gradients_at_zero(name: str, dtype: torch.dtype) -> None:
+@pytest.mark.parametrize("shape", [(16, 3, 5), (6, 2, 70)], ids=["narrow", "vector"])
+def test_dual_sign_split_gradients_at_zero(name: str, dtype: torch.dtype, shape: tuple) -> None:
     """Exact zeros in the input (and so in the drive): the masks [v >= 0], [v <= 0] and DLIT's [v < 0]."""
-    layer, xs, states = case(name, (16, 3, 5), dtype, seed=11)
+    layer, xs, states = case(name, shape, dtype, seed=11)
     with torch.no_grad():
         xs[:, :, ::2] = 0.0
     nat, torch_fused = run(layer, xs, states), run(layer, xs, states, enabled=False)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import ctypes
 import math
 import os
+import re
 from pathlib import Path
 from typing import NamedTuple
 
@@ -31,11 +32,25 @@ __all__ = [
     "openmp_split",
     "sigmoid_chunk",
     "sigmoid_ready",
+    "variant",
 ]
 
-ABI = 2  # must equal snn_trace_native_abi() in trace.c
+ABI = 3  # must equal snn_trace_native_abi() in trace.c
 NAME = "snn-tracelayers"
-SOURCES = sorted(Path(__file__).parent.glob("*.c"))
+SOURCE = Path(__file__).parent / "trace.c"
+
+
+def _parts(source: Path) -> int:
+    """``SNN_TRACE_PARTS`` of ``trace.c``: how many units it is compiled as (1 if it cannot be read)."""
+    try:
+        found = re.search(r"^#define SNN_TRACE_PARTS (\d+)$", source.read_text(), re.MULTILINE)
+    except OSError:
+        return 1
+    return int(found.group(1)) if found else 1
+
+
+#: the units of the build: ``trace.c`` once per part (``-DSNN_TRACE_PART=k``), compiled in parallel
+SOURCES = [(SOURCE, [f"-DSNN_TRACE_PART={k}"]) for k in range(_parts(SOURCE))]
 #: at::internal::GRAIN_SIZE: below it (or on one thread) torch runs an elementwise kernel as one chunk
 GRAIN_SIZE = 32768
 
@@ -43,6 +58,22 @@ GRAIN_SIZE = 32768
 def library() -> ctypes.CDLL | None:
     """The loaded kernel library, built on first use; ``None`` if it cannot be built or is disabled."""
     return native.load_library(NAME, SOURCES, _declare)
+
+
+def variant(firing: int, flags: int) -> bool:
+    """Whether the library holds the loops for this firing kind and these flags (``STRICT`` aside).
+
+    ``trace.c`` compiles one copy per combination that the library's layers use (no EMA membrane with
+    firing); other recipes keep the torch fused loop.
+    """
+    key = (firing, flags & 15)
+    if key not in _variants:
+        lib = library()
+        _variants[key] = lib is not None and lib.snn_trace_variant(*key) == 1
+    return _variants[key]
+
+
+_variants: dict[tuple[int, int], bool] = {}
 
 
 def build_error() -> str | None:
@@ -63,6 +94,8 @@ def _declare(lib: ctypes.CDLL) -> None:
         getattr(lib, f"snn_trace_backward_{suffix}").argtypes = [*head, *[ptr] * 26]
         for what in ("sigmoid4x", "forward", "backward"):
             getattr(lib, f"snn_trace_{what}_{suffix}").restype = None
+    lib.snn_trace_variant.argtypes = [i32, i32]
+    lib.snn_trace_variant.restype = i32
 
 
 class ExpKernel(NamedTuple):

@@ -27,7 +27,7 @@ from torch import Tensor
 from ..fused.backward import _reduce
 from ..fused.plan import BINARY, NONE, TERNARY, FusedPlan
 from ..fused.rules import ROUND
-from ._build import exp_kernel, library, openmp_split, sigmoid_chunk, sigmoid_ready
+from ._build import exp_kernel, library, openmp_split, sigmoid_chunk, sigmoid_ready, variant
 
 __all__ = ["ENABLED", "backward", "forward", "supports"]
 
@@ -74,7 +74,7 @@ def supports(plan: FusedPlan, xs: Tensor, states: dict[str, Tensor], params: dic
     contiguous = xs.is_contiguous() and all(states[k].is_contiguous() for k in plan.state_names)
     if plan.firing != NONE and not contiguous:
         return False
-    if library() is None:
+    if library() is None or not variant(plan.firing, _flags(plan)):
         return False
     if plan.firing != NONE and sigmoid_chunk(xs[0].numel()) < xs[0].numel() and not openmp_split():
         return False  # a multi-threaded torch sigmoid whose chunking the loop does not know

@@ -92,14 +92,6 @@ DEFINE_EXP_BLOCK(float, f32, expf, 16, 8)
 DEFINE_EXP_BLOCK(double, f64, exp, 8, 4)
 
 #define DEFINE_TRACE(T, SUFFIX)                                                                     \
-/* sigmoid4x over x[0:n] into out, as torch.sigmoid(4 * x) computes it (used by the self-check) */  \
-void snn_trace_sigmoid4x_##SUFFIX(int cap, void *fn, int64_t chunk, const T *x, T *out, int64_t n)  \
-{                                                                                                   \
-    for (int64_t k = 0; k < n; ++k) out[k] = -(x[k] * (T)4);                                        \
-    exp_block_##SUFFIX(cap, fn, out, n, chunk);                                                     \
-    for (int64_t k = 0; k < n; ++k) out[k] = (T)1 / ((T)1 + out[k]);                                \
-}                                                                                                   \
-                                                                                                    \
 /* round_ste's q(f) = round(f / h) * h: torch.round is round-half-to-even, as nearbyint is under the \
  * default rounding mode, and torch divides by the step (no reciprocal), both in T. */              \
 static inline __attribute__((always_inline)) T quantize_##SUFFIX(T f, T h)                          \
@@ -219,13 +211,15 @@ static inline __attribute__((always_inline)) void trace_forward_##SUFFIX(       
                                                                                                     \
 /* The adjoint of the forward loop, backwards in time (fused.backward's recursion without a recurrent \
  * trace). g_mem/g_mem_n and g_syn/g_syn_n hold the final states' gradients on entry and the initial \
- * states' on exit; g_outs may be NULL. acc (NULL: no parameter gradient) is 10 rows of n per-element \
+ * states' on exit; g_outs may be NULL. a_* (NULL: no parameter gradient) are 10 rows of n per-element \
  * sums over time: alpha, beta, then binary: bias, rho*z; ternary: u+, -u-, rho*z+, rho*z-, then the \
  * scales' o*z+, o*z-; rows 8 and 9 are the negative traces' alpha and beta (dual). rho is the reset \
- * gradient (dual: the sum over both branches, each reset by half of z*theta); sums = (acc != NULL). \
+ * gradient (dual: the sum over both branches, each reset by half of z*theta); sums = (a_* != NULL). \
  * The sign splits'                                                                                 \
  * gradients are the masks [v >= 0], [v <= 0] (STRICT: [v < 0] for the membrane's negative drive),  \
- * applied as 0/1 factors like the fused path's float masks. */                                     \
+ * applied as 0/1 factors like the fused path's float masks. The ten a_* rows are separate restrict \
+ * parameters (not offsets into one array) so that gcc needs no run-time alias checks between them: \
+ * more than ten such checks and it leaves the loop scalar. */                                     \
 static inline __attribute__((always_inline)) void trace_backward_##SUFFIX(                          \
         int64_t steps, int64_t batch, int64_t width, const int firing, const int flags, const int sums, \
         double qstep, const T *restrict xs, const T *restrict syn0, const T *restrict syn0_n,       \
@@ -233,19 +227,17 @@ static inline __attribute__((always_inline)) void trace_backward_##SUFFIX(      
         const T *restrict saved_mem, const T *restrict outs, const T *restrict saved_f,             \
         const T *restrict saved_fp, const T *restrict saved_fn, const T *restrict g_outs,           \
         T *restrict g_xs, T *restrict g_syn, T *restrict g_syn_n, T *restrict g_mem,                \
-        T *restrict g_mem_n, T *restrict acc, const T *restrict alpha, const T *restrict alpha_n,   \
+        T *restrict g_mem_n, T *restrict a_alpha, T *restrict a_beta, T *restrict a_0,             \
+        T *restrict a_1, T *restrict a_2, T *restrict a_3, T *restrict a_4, T *restrict a_5,       \
+        T *restrict a_alpha_n, T *restrict a_beta_n, const T *restrict alpha, const T *restrict alpha_n, \
         const T *restrict beta, const T *restrict beta_n, const T *restrict th,                     \
         const T *restrict nth, const T *restrict ps, const T *restrict ns)                          \
 {                                                                                                   \
     const int synapse = flags & FLAG_SYNAPSE, ema = flags & FLAG_EMA, scaled = flags & FLAG_SCALED; \
     const int dual = flags & FLAG_DUAL, strict = flags & FLAG_STRICT, quant = qstep > 0;            \
     const T h = (T)qstep, reset = dual ? (T)0.5 : (T)1;                                             \
+    const T zero_n = strict ? (T)0 : (T)1; /* [v <= 0] at v = 0, [v < 0] if STRICT */             \
     const int64_t n = batch * width, C = dual ? 2 : 1;                                              \
-    T *restrict a_alpha = acc, *restrict a_beta = acc ? acc + n : NULL;                             \
-    T *restrict a_0 = acc ? acc + 2 * n : NULL, *restrict a_1 = acc ? acc + 3 * n : NULL;           \
-    T *restrict a_2 = acc ? acc + 4 * n : NULL, *restrict a_3 = acc ? acc + 5 * n : NULL;           \
-    T *restrict a_4 = acc ? acc + 6 * n : NULL, *restrict a_5 = acc ? acc + 7 * n : NULL;           \
-    T *restrict a_alpha_n = acc ? acc + 8 * n : NULL, *restrict a_beta_n = acc ? acc + 9 * n : NULL; \
     for (int64_t t = steps - 1; t >= 0; --t) {                                                      \
         const T *restrict x = xs + t * n;                                                           \
         const T *restrict prev_mem = t > 0 ? saved_mem + (t - 1) * C * n : mem0;                    \
@@ -257,7 +249,11 @@ static inline __attribute__((always_inline)) void trace_backward_##SUFFIX(      
         const T *restrict syn_t_n = synapse && dual ? saved_syn + (t * C + 1) * n : NULL;           \
         const T *restrict g = g_outs ? g_outs + t * n : NULL;                                       \
         T *restrict gx = g_xs + t * n;                                                              \
+        const T *restrict f_t = (quant && saved_f ? saved_f : outs) + t * n; /* binary f (saved if quantized) */ \
         for (int64_t b = 0, k = 0; b < batch; ++b) {                                                \
+            /* ivdep: every k is independent; without it gcc wants more run-time alias checks between \
+             * the rows picked per step than it makes (10), and leaves the loop scalar */           \
+            _Pragma("GCC ivdep")                                                                    \
             for (int64_t j = 0; j < width; ++j, ++k) {                                              \
                 T after = g_mem[k], after_n = dual ? g_mem_n[k] : (T)0;                             \
                 T rho = dual ? after + after_n : after;                                             \
@@ -266,7 +262,7 @@ static inline __attribute__((always_inline)) void trace_backward_##SUFFIX(      
                 if (firing == FIRE_NONE) {                                                          \
                     au = ao;                                                                        \
                 } else if (firing == FIRE_BINARY) {                                                 \
-                    T z = outs[t * n + k], f = quant ? saved_f[t * n + k] : z;                      \
+                    T z = outs[t * n + k], f = f_t[k];                                              \
                     au = (ao - rho * (th[j] * reset)) * ((T)1 - f) * f * (T)4;                      \
                     if (sums) { a_0[k] += au; a_1[k] += rho * z; }                                   \
                 } else {                                                                            \
@@ -297,7 +293,9 @@ static inline __attribute__((always_inline)) void trace_backward_##SUFFIX(      
                     g_mem[k] = am * beta[j];                                                        \
                     g_mem_n[k] = am_n * beta_n[j];                                                  \
                     T mask_p = drive >= 0 ? (T)1 : (T)0;                                            \
-                    T mask_n = (strict ? drive < 0 : drive <= 0) ? (T)1 : (T)0;                     \
+                    /* strict is a run-time flag: a select on loop-invariant values, not a branch, \
+                     * keeps the loop vectorisable */                                               \
+                    T mask_n = drive < 0 ? (T)1 : (drive == 0 ? zero_n : (T)0);                     \
                     T a_drive = mask_p * ad + mask_n * ad_n;                                        \
                     if (synapse) {                                                                  \
                         T xv = x[k];                                                                \
@@ -333,35 +331,123 @@ static inline __attribute__((always_inline)) void trace_backward_##SUFFIX(      
     }                                                                                               \
 }
 
-/* One copy of a loop per (firing, flags) with both as compile-time constants, so that the compiler
- * drops the branches from the inner loops and can vectorise them (the backward pass's STRICT bit and
- * the quantizer step stay run-time values). */
-#define TRACE_CASES_8(FN, F, B, ...)                                                                \
-    case F * 16 + B + 0: FN(F, B + 0, __VA_ARGS__); break;                                          \
-    case F * 16 + B + 1: FN(F, B + 1, __VA_ARGS__); break;                                          \
-    case F * 16 + B + 2: FN(F, B + 2, __VA_ARGS__); break;                                          \
-    case F * 16 + B + 3: FN(F, B + 3, __VA_ARGS__); break;
-#define TRACE_CASES(FN, ...)                                                                        \
-    switch (firing * 16 + (flags & 15)) {                                                           \
-    TRACE_CASES_8(FN, 0, 0, __VA_ARGS__) TRACE_CASES_8(FN, 0, 8, __VA_ARGS__)                       \
-    TRACE_CASES_8(FN, 1, 0, __VA_ARGS__) TRACE_CASES_8(FN, 1, 8, __VA_ARGS__)                       \
-    TRACE_CASES_8(FN, 2, 0, __VA_ARGS__) TRACE_CASES_8(FN, 2, 4, __VA_ARGS__)                       \
-    TRACE_CASES_8(FN, 2, 8, __VA_ARGS__) TRACE_CASES_8(FN, 2, 12, __VA_ARGS__)                      \
-    default: break;                                                                                 \
-    }
+/* The variants: one copy of the loops per (firing, flags) with both as compile-time constants, so
+ * that the compiler drops the branches from the inner loops and vectorises them (the backward pass's
+ * STRICT bit and the quantizer step stay run-time values). Only the combinations of the library's
+ * layers are compiled (EMA membranes come without firing); snn_trace_variant() tells the loader which.
+ *
+ * The copies are spread over SNN_TRACE_PARTS parts of about equal compile time (a ternary variant
+ * costs about three times a non-firing one): compiled with -DSNN_TRACE_PART=k this file holds part k
+ * only (part 0 also the exported entry points), and the loader compiles the parts in parallel. Without
+ * SNN_TRACE_PART it holds everything. X(firing, flags). */
+#define SNN_TRACE_PARTS 4
+#define TRACE_PART_0(X) X(2, 0) X(2, 13) X(1, 0) X(0, 0) X(0, 11)
+#define TRACE_PART_1(X) X(2, 1) X(2, 12) X(1, 1) X(0, 1) X(0, 10)
+#define TRACE_PART_2(X) X(2, 4) X(2, 9) X(1, 8) X(0, 2) X(0, 9)
+#define TRACE_PART_3(X) X(2, 5) X(2, 8) X(1, 9) X(0, 3) X(0, 8)
+#define TRACE_VARIANTS(X) TRACE_PART_0(X) TRACE_PART_1(X) TRACE_PART_2(X) TRACE_PART_3(X)
 
-#define EXPORT_TRACE(T, SUFFIX)                                                                    \
+#ifdef SNN_TRACE_PART
+#define TRACE_HAS_PART(k) (SNN_TRACE_PART == (k))
+#else
+#define TRACE_HAS_PART(k) 1
+#endif
+
+#define FORWARD_PARAMS(T)                                                                           \
+    int64_t steps, int64_t batch, int64_t width, double qstep, const T *xs, T *syn, T *syn_n, T *mem, \
+    T *mem_n, T *outs, T *saved_syn, T *saved_mem, T *saved_f, T *saved_fp, T *saved_fn, T *e1,    \
+    T *e2, const T *alpha, const T *alpha_n, const T *beta, const T *beta_n, const T *th,          \
+    const T *nth, const T *bias, const T *ps, const T *ns, int cap, void *fn, int64_t chunk
+#define FORWARD_ARGS                                                                                \
+    qstep, xs, syn, syn_n, mem, mem_n, outs, saved_syn, saved_mem, saved_f, saved_fp, saved_fn, e1, \
+    e2, alpha, alpha_n, beta, beta_n, th, nth, bias, ps, ns, cap, fn, chunk
+#define BACKWARD_PARAMS(T)                                                                          \
+    int64_t steps, int64_t batch, int64_t width, int strict, double qstep, const T *xs,            \
+    const T *syn0, const T *syn0_n, const T *mem0, const T *mem0_n, const T *saved_syn,            \
+    const T *saved_mem, const T *outs, const T *saved_f, const T *saved_fp, const T *saved_fn,     \
+    const T *g_outs, T *g_xs, T *g_syn, T *g_syn_n, T *g_mem, T *g_mem_n, T *a_alpha, T *a_beta,    \
+    T *a_0, T *a_1, T *a_2, T *a_3, T *a_4, T *a_5, T *a_alpha_n, T *a_beta_n, const T *alpha,     \
+    const T *alpha_n, const T *beta, const T *beta_n, const T *th, const T *nth, const T *ps,      \
+    const T *ns
+#define BACKWARD_ARGS                                                                               \
+    qstep, xs, syn0, syn0_n, mem0, mem0_n, saved_syn, saved_mem, outs, saved_f, saved_fp, saved_fn, \
+    g_outs, g_xs, g_syn, g_syn_n, g_mem, g_mem_n, a_alpha, a_beta, a_0, a_1, a_2, a_3, a_4, a_5,    \
+    a_alpha_n, a_beta_n, alpha, alpha_n, beta, beta_n, th, nth, ps, ns
+
+/* hidden: shared between the parts' object files, not exported from the library */
+#define TRACE_INTERNAL __attribute__((visibility("hidden")))
+#define DECLARE_VARIANT(F, G)                                                                       \
+    TRACE_INTERNAL void snn_trace_fw_f32_##F##_##G(FORWARD_PARAMS(float));                          \
+    TRACE_INTERNAL void snn_trace_fw_f64_##F##_##G(FORWARD_PARAMS(double));                         \
+    TRACE_INTERNAL void snn_trace_bw_f32_##F##_##G(BACKWARD_PARAMS(float));                         \
+    TRACE_INTERNAL void snn_trace_bw_f64_##F##_##G(BACKWARD_PARAMS(double));
+/* the backward pass with and without the parameter sums as separate copies: a run-time test of a_beta
+ * around the sums' updates would keep gcc from vectorising the loops */
+#define DEFINE_VARIANT_T(T, SUFFIX, F, G)                                                           \
+    void snn_trace_fw_##SUFFIX##_##F##_##G(FORWARD_PARAMS(T))                                       \
+    {                                                                                               \
+        trace_forward_##SUFFIX(steps, batch, width, F, G, FORWARD_ARGS);                            \
+    }                                                                                               \
+    void snn_trace_bw_##SUFFIX##_##F##_##G(BACKWARD_PARAMS(T))                                      \
+    {                                                                                               \
+        /* (G) | STRICT-or-0, not (G) | strict: the other flag bits must stay compile-time constants */ \
+        const int flags = (G) | (strict ? FLAG_STRICT : 0);                                         \
+        if (a_beta) trace_backward_##SUFFIX(steps, batch, width, F, flags, 1, BACKWARD_ARGS);       \
+        else trace_backward_##SUFFIX(steps, batch, width, F, flags, 0, BACKWARD_ARGS);              \
+    }
+#define DEFINE_VARIANT(F, G) DEFINE_VARIANT_T(float, f32, F, G) DEFINE_VARIANT_T(double, f64, F, G)
+#define NEARBYINT_f32 nearbyintf
+#define NEARBYINT_f64 nearbyint
+
+DEFINE_TRACE(float, f32)
+DEFINE_TRACE(double, f64)
+TRACE_VARIANTS(DECLARE_VARIANT)
+
+#if TRACE_HAS_PART(0)
+TRACE_PART_0(DEFINE_VARIANT)
+#endif
+#if TRACE_HAS_PART(1)
+TRACE_PART_1(DEFINE_VARIANT)
+#endif
+#if TRACE_HAS_PART(2)
+TRACE_PART_2(DEFINE_VARIANT)
+#endif
+#if TRACE_HAS_PART(3)
+TRACE_PART_3(DEFINE_VARIANT)
+#endif
+
+#if TRACE_HAS_PART(0)
+#define FORWARD_CASE_f32(F, G) case (F) * 16 + (G): snn_trace_fw_f32_##F##_##G(FORWARD_CALL); return;
+#define FORWARD_CASE_f64(F, G) case (F) * 16 + (G): snn_trace_fw_f64_##F##_##G(FORWARD_CALL); return;
+#define BACKWARD_CASE_f32(F, G) case (F) * 16 + (G): snn_trace_bw_f32_##F##_##G(BACKWARD_CALL); return;
+#define BACKWARD_CASE_f64(F, G) case (F) * 16 + (G): snn_trace_bw_f64_##F##_##G(BACKWARD_CALL); return;
+#define FORWARD_CALL steps, batch, width, FORWARD_ARGS
+#define BACKWARD_CALL steps, batch, width, flags & FLAG_STRICT, BACKWARD_ARGS
+#define VARIANT_CASE(F, G) case (F) * 16 + (G): return 1;
+
+/* The entry points. flags & 15 selects the variant (STRICT is passed on); a (firing, flags) that was
+ * not compiled does nothing: the loader asks snn_trace_variant() first. acc (NULL: no parameter
+ * gradient) is the [10, n] block of the backward pass's per-element sums, in the order of the a_*
+ * parameters of trace_backward. */
+#define EXPORT_TRACE(T, SUFFIX)                                                                     \
+/* sigmoid4x over x[0:n] into out, as torch.sigmoid(4 * x) computes it (used by the self-check) */  \
+void snn_trace_sigmoid4x_##SUFFIX(int cap, void *fn, int64_t chunk, const T *x, T *out, int64_t n)  \
+{                                                                                                   \
+    for (int64_t k = 0; k < n; ++k) out[k] = -(x[k] * (T)4);                                        \
+    exp_block_##SUFFIX(cap, fn, out, n, chunk);                                                     \
+    for (int64_t k = 0; k < n; ++k) out[k] = (T)1 / ((T)1 + out[k]);                                \
+}                                                                                                   \
+                                                                                                    \
 void snn_trace_forward_##SUFFIX(int64_t steps, int64_t batch, int64_t width, int firing, int flags, \
         double qstep, const T *xs, T *syn, T *syn_n, T *mem, T *mem_n, T *outs, T *saved_syn,       \
-        T *saved_mem, T *saved_f, T *saved_fp, T *saved_fn, T *e1, T *e2, const T *alpha,            \
-        const T *alpha_n, const T *beta, const T *beta_n, const T *th, const T *nth, const T *bias,  \
+        T *saved_mem, T *saved_f, T *saved_fp, T *saved_fn, T *e1, T *e2, const T *alpha,           \
+        const T *alpha_n, const T *beta, const T *beta_n, const T *th, const T *nth, const T *bias, \
         const T *ps, const T *ns, int cap, void *fn, int64_t chunk)                                 \
 {                                                                                                   \
-    _Pragma("GCC diagnostic push") _Pragma("GCC diagnostic ignored \"-Wunused-parameter\"")         \
-    TRACE_CASES(FORWARD_CASE_##SUFFIX, steps, batch, width, qstep, xs, syn, syn_n, mem, mem_n, outs, \
-                saved_syn, saved_mem, saved_f, saved_fp, saved_fn, e1, e2, alpha, alpha_n, beta,    \
-                beta_n, th, nth, bias, ps, ns, cap, fn, chunk)                                      \
-    _Pragma("GCC diagnostic pop")                                                                   \
+    switch (firing * 16 + (flags & 15)) {                                                           \
+        TRACE_VARIANTS(FORWARD_CASE_##SUFFIX)                                                       \
+    default: return;                                                                                \
+    }                                                                                               \
 }                                                                                                   \
                                                                                                     \
 void snn_trace_backward_##SUFFIX(int64_t steps, int64_t batch, int64_t width, int firing, int flags, \
@@ -371,32 +457,36 @@ void snn_trace_backward_##SUFFIX(int64_t steps, int64_t batch, int64_t width, in
         T *acc, const T *alpha, const T *alpha_n, const T *beta, const T *beta_n, const T *th,      \
         const T *nth, const T *ps, const T *ns)                                                     \
 {                                                                                                   \
-    const int strict = flags & FLAG_STRICT;                                                         \
-    TRACE_CASES(BACKWARD_CASE_##SUFFIX, strict, steps, batch, width, qstep, xs, syn0, syn0_n, mem0, \
-                mem0_n, saved_syn, saved_mem, outs, saved_f, saved_fp, saved_fn, g_outs, g_xs,      \
-                g_syn, g_syn_n, g_mem, g_mem_n, acc, alpha, alpha_n, beta, beta_n, th, nth, ps, ns) \
+    const int64_t n = batch * width;                                                                \
+    T *a_alpha = acc, *a_beta = acc ? acc + n : NULL, *a_0 = acc ? acc + 2 * n : NULL;             \
+    T *a_1 = acc ? acc + 3 * n : NULL, *a_2 = acc ? acc + 4 * n : NULL;                             \
+    T *a_3 = acc ? acc + 5 * n : NULL, *a_4 = acc ? acc + 6 * n : NULL;                             \
+    T *a_5 = acc ? acc + 7 * n : NULL, *a_alpha_n = acc ? acc + 8 * n : NULL;                       \
+    T *a_beta_n = acc ? acc + 9 * n : NULL;                                                         \
+    switch (firing * 16 + (flags & 15)) {                                                           \
+        TRACE_VARIANTS(BACKWARD_CASE_##SUFFIX)                                                      \
+    default: return;                                                                                \
+    }                                                                                               \
 }
 
-#define FORWARD_CASE_f32(F, G, steps, batch, width, ...) trace_forward_f32(steps, batch, width, F, G, __VA_ARGS__)
-#define FORWARD_CASE_f64(F, G, steps, batch, width, ...) trace_forward_f64(steps, batch, width, F, G, __VA_ARGS__)
-/* with and without the parameter sums as separate copies: a run-time `if (acc)` around the sums'
- * updates keeps gcc from vectorising the dual loops */
-#define BACKWARD_CASE_f32(F, G, strict, steps, batch, width, ...)                                   \
-    if (acc) trace_backward_f32(steps, batch, width, F, (G) | strict, 1, __VA_ARGS__);              \
-    else trace_backward_f32(steps, batch, width, F, (G) | strict, 0, __VA_ARGS__)
-#define BACKWARD_CASE_f64(F, G, strict, steps, batch, width, ...)                                   \
-    if (acc) trace_backward_f64(steps, batch, width, F, (G) | strict, 1, __VA_ARGS__);              \
-    else trace_backward_f64(steps, batch, width, F, (G) | strict, 0, __VA_ARGS__)
-#define NEARBYINT_f32 nearbyintf
-#define NEARBYINT_f64 nearbyint
-
-DEFINE_TRACE(float, f32)
-DEFINE_TRACE(double, f64)
 EXPORT_TRACE(float, f32)
 EXPORT_TRACE(double, f64)
+
+/* 1 if the loops for this firing kind and these flags (STRICT aside) are compiled in, else 0. */
+int snn_trace_variant(int firing, int flags)
+{
+    switch (firing * 16 + (flags & 15)) {
+        TRACE_VARIANTS(VARIANT_CASE)
+    default: return 0;
+    }
+}
 
 /* 1 when the vector exp of exp_block() is compiled in (x86-64), else 0 (libm only). */
 int snn_trace_vector_exp(void) { return TRACE_VECTOR_EXP; }
 
+/* The number of parts this file is split into for a parallel build (-DSNN_TRACE_PART=0 ... n-1). */
+int snn_trace_parts(void) { return SNN_TRACE_PARTS; }
+
 /* The version of this interface; the loader refuses a library with another one. */
-int snn_trace_native_abi(void) { return 2; }
+int snn_trace_native_abi(void) { return 3; }
+#endif
