@@ -57,7 +57,8 @@ def supports(plan: FusedPlan, xs: Tensor, states: dict[str, Tensor], params: dic
     """Whether the compiled loop runs this call (arguments already accepted by the fused path).
 
     Needs a CPU float32/float64 input with at least one element per step, a plan of
-    :func:`_plan_supported`, a library that loads, and for firing layers a verified sigmoid
+    :func:`_plan_supported` whose combination of flags the library compiled
+    (:func:`~snn_tracelayers.native._build.variant`), a library that loads, and for firing layers a verified sigmoid
     (:func:`~snn_tracelayers.native._build.sigmoid_ready`) and contiguous input and states: torch's
     ``sigmoid`` splits its vector blocks in memory order, which the loop reproduces only when memory
     order is the element order.
