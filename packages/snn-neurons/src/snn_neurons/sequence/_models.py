@@ -101,7 +101,29 @@ def sequence_of(
     return sequence
 
 
-_DOC = r"""Run ``{step}`` over a whole time-first sequence in one call.
+_DOC_ARGS = r"""
+    Args:
+        xs: inputs ``[T, ...]``.
+        state: ``{state}`` at the start.
+        p: ``{params}``; ``None`` means the defaults.
+        dt: time step.
+        backend: ``"auto"``, ``"torch"`` or a kernel backend such as ``"cpu"`` or ``"cuda"``
+            (``snn_core.select_kernel``).
+
+    Returns:
+        ``(outputs [T, ...], final_state)``.
+
+    Raises:
+        TypeError: if ``xs`` is not a floating-point tensor.
+        ValueError: if ``xs`` has no time step or ``dt`` is not positive.
+        BackendUnavailableError: for an explicit ``backend`` that cannot run here.
+
+    Example:
+        >>> zs, state = {name}(xs, state, p)  # xs: [T, batch, neurons]
+"""
+
+_DOC = (
+    r"""Run ``{step}`` over a whole time-first sequence in one call.
 
     The outputs and the final state are bit for bit those of looping ``{step}``. No autograd graph
     is built per step: the forward pass keeps the state entering each step, the backward pass
@@ -111,53 +133,22 @@ _DOC = r"""Run ``{step}`` over a whole time-first sequence in one call.
     constants. The step loop runs instead when a parameter requires grad, the threshold method is
     not one of snn-core's deterministic ones, a state field is not a tensor, or the input does not
     have the state's full shape.
-
-    Args:
-        xs: inputs ``[T, ...]``.
-        state: ``{state}`` at the start.
-        p: ``{params}``; ``None`` means the defaults.
-        dt: time step.
-        backend: ``"auto"``, ``"torch"`` or a kernel backend such as ``"cuda"`` (``snn_core.select_kernel``).
-
-    Returns:
-        ``(outputs [T, ...], final_state)``.
-
-    Raises:
-        TypeError: if ``xs`` is not a floating-point tensor.
-        ValueError: if ``xs`` has no time step or ``dt`` is not positive.
-        BackendUnavailableError: for an explicit ``backend`` that cannot run here.
-
-    Example:
-        >>> zs, state = {name}(xs, state, p)  # xs: [T, batch, neurons]
 """
+    + _DOC_ARGS
+)
 
-
-_KERNEL_OR_LOOP_DOC = r"""Run ``{step}`` over a whole time-first sequence in one call.
+_KERNEL_OR_LOOP_DOC = (
+    r"""Run ``{step}`` over a whole time-first sequence in one call.
 
     The outputs and the final state are bit for bit those of looping ``{step}``. A registered
     kernel for the input's device runs the whole sequence (on CPU tensors the compiled C loop of
     snn-neurons' ``"cpu"`` backend: one autograd node, adjoint backward, gradients equal to
-    backpropagation through the loop up to float round-off); otherwise the step function is looped
-    with autograd (for this model a recomputing torch path would be slower than the loop).
-
-    Args:
-        xs: inputs ``[T, ...]``.
-        state: ``{state}`` at the start.
-        p: ``{params}``; ``None`` means the defaults.
-        dt: time step.
-        backend: ``"auto"``, ``"torch"`` (always the loop) or a kernel backend such as ``"cpu"``.
-
-    Returns:
-        ``(outputs [T, ...], final_state)``.
-
-    Raises:
-        TypeError: if ``xs`` is not a floating-point tensor.
-        ValueError: if ``xs`` has no time step or ``dt`` is not positive.
-        BackendUnavailableError: for an explicit ``backend`` that cannot run here.
-
-    Example:
-        >>> zs, state = {name}(xs, state, p)  # xs: [T, batch, neurons]
+    backpropagation through the loop up to float round-off); otherwise, and with
+    ``backend="torch"``, the step function is looped with autograd (for this model a recomputing
+    torch path would be slower than the loop).
 """
+    + _DOC_ARGS
+)
 
 
 def _li_fused(xs: Tensor, state: Any, p: Any, dt: float, derivative: Any) -> Any:
