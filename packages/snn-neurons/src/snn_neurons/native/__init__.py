@@ -32,13 +32,14 @@ from snn_core.native import cache_dir, disabled
 
 from . import models
 from ._build import build_error, library
-from .lif import lif_feed_forward_sequence, supported, surrogate_kind
+from ._common import surrogate_kind
 from .models import (
     iaf_feed_forward_sequence,
     li_feed_forward_sequence,
     lif_adex_feed_forward_sequence,
     lif_box_feed_forward_sequence,
     lif_ex_feed_forward_sequence,
+    lif_feed_forward_sequence,
     lif_refrac_feed_forward_sequence,
     lsnn_feed_forward_sequence,
 )
@@ -75,6 +76,11 @@ def supports(model: str, xs: Tensor, state: Any, p: Any, dt: float = 1e-3) -> bo
     Raises:
         KeyError: for a model without a compiled loop.
     """
-    if model == "lif":
-        return supported(xs, state, p, dt)
     return models.supported(model, xs, state, p, dt)
+
+
+def supported(xs: Tensor, state: Any, p: Any, dt: float = 1e-3) -> bool:
+    """``supports("lif", ...)``: whether the compiled LIF loop reproduces the step here (CPU
+    float32/float64 input, full-shape tensor states of its dtype, scalar parameters without gradient,
+    a threshold built into ``_common.h``)."""
+    return models.supported("lif", xs, state, p, dt)

@@ -1,4 +1,4 @@
-r"""One runner and one autograd node for the compiled loops of every model but LIF (``lif.py``).
+r"""One runner and one autograd node for the compiled loops of every model.
 
 A model is described by a :class:`Model`: its C prefix, its state tensors in C order, how many
 tensors per step the backward pass reads, and a cached :class:`Plan` of constants. Every C file

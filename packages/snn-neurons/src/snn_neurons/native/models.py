@@ -1,4 +1,4 @@
-r"""The ``"cpu"`` kernels of LI, IAF, LIF box, refractory LIF, LSNN, AdEx, exponential LIF, Izhikevich and
+r"""The ``"cpu"`` kernels of LIF, LI, IAF, LIF box, refractory LIF, LSNN, AdEx, exponential LIF, Izhikevich and
 conductance-based LIF.
 
 Each ``<model>_feed_forward_sequence(xs, state, p, dt)`` runs the model's C file (``<model>.c``)
@@ -36,6 +36,7 @@ __all__ = [
     "lif_adex_feed_forward_sequence",
     "lif_box_feed_forward_sequence",
     "lif_ex_feed_forward_sequence",
+    "lif_feed_forward_sequence",
     "lif_refrac_feed_forward_sequence",
     "lsnn_feed_forward_sequence",
     "supported",
@@ -46,6 +47,44 @@ def _leak(p: Any, dt: float) -> tuple[float, float] | None:
     """``(dt * tau_mem_inv, -dt * tau_syn_inv)`` as the step rounds them, or ``None``."""
     a, c = scalar(dt * p.tau_mem_inv), scalar(-dt * p.tau_syn_inv)
     return None if a is None or c is None else (a, c)
+
+
+# --- LIF ---------------------------------------------------------------------------------------
+
+
+def _lif_plan(p: Any, dt: float) -> Plan | None:
+    kind, leak = surrogate_kind(p.method), _leak(p, dt)
+    values = scalars(p.v_leak, p.v_th, p.v_reset, p.alpha)
+    if kind is None or leak is None or values is None:
+        return None
+    (a, c), (v_leak, v_th, v_reset, alpha) = leak, values
+    return Plan((a, c, v_leak, v_th, v_reset), (a, c, v_th, v_reset, alpha, SQRT_PI), kind)
+
+
+LIF = Model(
+    "lif",
+    ("v", "i"),
+    saved=1,
+    spikes=True,
+    plan=PlanCache(
+        lambda p: (p.tau_syn_inv, p.tau_mem_inv, p.v_leak, p.v_th, p.v_reset, p.alpha, p.method), _lif_plan
+    ),
+)
+
+
+class _NativeLIF(NativeSequence):
+    """LIF's compiled loop; saves the voltage before reset per step."""
+
+
+def lif_feed_forward_sequence(xs: Tensor, state: Any, p: Any, dt: float) -> tuple[Tensor, Any]:
+    """The ``"cpu"`` kernel of ``neuron:lif`` (``lif.c``).
+
+    Called by :func:`snn_neurons.sequence.lif_feed_forward_sequence` (which validates ``xs`` and
+    ``dt`` and keeps ``torch.compile`` out) through the kernel registry.
+    """
+    from ..sequence import lif_feed_forward_sequence as fallback
+
+    return run(LIF, _NativeLIF, xs, state, p, dt, fallback)
 
 
 # --- LI ----------------------------------------------------------------------------------------
@@ -426,6 +465,7 @@ def coba_lif_feed_forward_sequence(xs: Tensor, state: Any, p: Any, dt: float) ->
 
 #: registry neuron name -> its Model
 MODELS = {
+    "lif": LIF,
     "li": LI,
     "iaf": IAF,
     "lif_box": LIF_BOX,
@@ -442,7 +482,7 @@ def supported(model: str, xs: Tensor, state: Any, p: Any, dt: float = 1e-3) -> b
     """Whether the compiled loop of ``model`` (a key of :data:`MODELS`) reproduces its step here.
 
     Raises:
-        KeyError: for a model without a compiled loop here (``"lif"``: :func:`snn_neurons.native.supported`).
+        KeyError: for a model without a compiled loop here.
     """
     if model not in MODELS:
         raise KeyError(
