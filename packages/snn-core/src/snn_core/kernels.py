@@ -15,7 +15,7 @@ from .plugins.specs import KernelSpec
 
 __all__ = ["BACKENDS", "select_kernel", "check_backend"]
 
-BACKENDS = ("auto", "torch", "cuda")
+BACKENDS = ("auto", "torch", "cpu", "cuda")
 
 
 def check_backend(backend: str) -> str:
@@ -40,7 +40,7 @@ def select_kernel(target: str, device: torch.device | str, backend: str = "auto"
     device_type = torch.device(device).type
     if backend == "torch":
         return None
-    kernels = [k for k in registry().kernels.values() if k.target == target]
+    kernels = _by_target(target)
     if backend == "auto":
         usable = [k for k in kernels if k.device == device_type and _available(k)]
         return max(usable, key=lambda k: k.priority) if usable else None
@@ -68,6 +68,25 @@ def select_kernel(target: str, device: torch.device | str, backend: str = "auto"
         f"backend={backend!r} for {target!r} is installed but not available in this process "
         f"(no usable device or compiler); use backend='auto' to fall back to torch"
     )
+
+
+_index: dict[str, list[KernelSpec]] = {}
+_indexed: list[object] = [None]  # the registry's kernel mapping the index was built from
+
+
+def _by_target(target: str) -> list[KernelSpec]:
+    """The registered kernels for ``target``, from an index rebuilt whenever the registry is.
+
+    ``select_kernel`` runs on every call of a whole-sequence function; scanning all kernels there
+    grew with each plugin's kernels.
+    """
+    kernels = registry().kernels
+    if _indexed[0] is not kernels:
+        _index.clear()
+        for kernel in kernels.values():
+            _index.setdefault(kernel.target, []).append(kernel)
+        _indexed[0] = kernels
+    return _index.get(target, [])
 
 
 def _available(kernel: KernelSpec) -> bool:
